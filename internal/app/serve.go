@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/painel-universal/painel/internal/config"
+	"github.com/painel-universal/painel/internal/httpapi"
+	"github.com/painel-universal/painel/internal/store"
+)
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	cfg, fs, code := loadConfig(e, "serve", "[flags]", args)
+	if cfg == nil {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "painel serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	log := newLogger(e, cfg)
+	if err := serve(ctx, cfg, log, e.hooks); err != nil {
+		log.Error("painel stopped with an error", "error", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// openStore creates the data folder, opens the store and applies pending
+// migrations.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	for _, m := range applied {
+		log.Info("migration applied", "version", m.Version, "name", m.Name)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// workers runs the background loops of the modules; they all stop when
+// the service shuts down.
+type workers struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	log    *slog.Logger
+}
+
+func newWorkers(log *slog.Logger) *workers {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &workers{ctx: ctx, cancel: cancel, log: log}
+}
+
+// Go starts fn in the background with a context cancelled at shutdown.
+func (w *workers) Go(name string, fn func(ctx context.Context) error) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		if err := fn(w.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			w.log.Error("background worker failed", "worker", name, "error", err)
+		}
+	}()
+}
+
+// stop cancels the workers and waits for them until ctx ends.
+func (w *workers) stop(ctx context.Context) error {
+	w.cancel()
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("background workers did not stop in time")
+	}
+}
+
+// serve runs the service until ctx is cancelled, then shuts down
+// gracefully: /readyz turns 503, after PAINEL_SHUTDOWN_DELAY the listener
+// closes, in-flight requests finish, background workers stop and the store
+// closes, all within PAINEL_SHUTDOWN_TIMEOUT.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) error {
+	started := time.Now()
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	installation, err := st.InstallationID(ctx)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("read installation id: %w", err)
+	}
+
+	bg := newWorkers(log)
+	srv := httpapi.New(httpapi.Options{
+		Logger:       log,
+		Version:      versionInfo().Versao,
+		CORSOrigins:  cfg.CORSOrigins,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Ready: func(ctx context.Context) error {
+			if err := st.Ready(ctx); err != nil {
+				reason := "database unreachable"
+				if errors.Is(err, store.ErrNotMigrated) {
+					reason = "database schema not migrated"
+				}
+				return &httpapi.NotReadyError{Reason: reason, Err: err}
+			}
+			return nil
+		},
+		Build: versionInfo(),
+	})
+	srv.Metrics.MustRegister(collectors.NewDBStatsCollector(st.DB, "painel"))
+	if h.routes != nil {
+		h.routes(srv)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	bg.Go("store maintenance", st.Maintain)
+	hs := srv.HTTPServer(cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.IdleTimeout)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info("painel listening",
+		"addr", ln.Addr().String(),
+		"docs", "http://"+displayAddr(ln.Addr())+"/docs",
+		"env", cfg.Env,
+		"database", st.Dialect.Name(),
+		"data_dir", cfg.DataDir,
+		"installation_id", installation,
+		"version", versionInfo().Versao,
+		"startup_ms", time.Since(started).Milliseconds(),
+	)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutdown requested", "timeout", cfg.ShutdownTimeout, "delay", cfg.ShutdownDelay)
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+
+	// The whole shutdown, delay included, fits in the timeout.
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	srv.SetShuttingDown()
+	if cfg.ShutdownDelay > 0 && runErr == nil {
+		log.Info("readiness off; waiting before closing the listener", "delay", cfg.ShutdownDelay)
+		time.Sleep(cfg.ShutdownDelay)
+	}
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("in-flight requests did not finish in time; closing their connections", "error", err)
+		_ = hs.Close()
+		runErr = errors.Join(runErr, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := bg.stop(sctx); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if err := st.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close store: %w", err))
+	}
+	if runErr == nil {
+		log.Info("painel stopped")
+	}
+	return runErr
+}
+
+// displayAddr turns a listener address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+		return a.String()
+	}
+	return tcp.String()
+}

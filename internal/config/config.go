@@ -1,0 +1,484 @@
+// Package config holds the service's settings: their defaults, how they are
+// read from PAINEL_* environment variables and matching command-line flags,
+// and the checks that refuse a bad or unsafe configuration with a message
+// naming the setting at fault.
+//
+// Precedence, lowest first: built-in default, environment variable, flag.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is the effective configuration of the service.
+type Config struct {
+	Addr              string
+	DataDir           string
+	DatabaseURL       string
+	LogFormat         string
+	LogLevel          slog.Level
+	Env               string
+	CORSOrigins       []string
+	ShutdownTimeout   time.Duration
+	ShutdownDelay     time.Duration
+	MaxBodyBytes      int64
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+}
+
+// setting describes one configuration value: its flag and environment
+// names, its default, what it accepts, and how it is read and shown.
+type setting struct {
+	flag    string
+	env     string
+	def     string
+	usage   string
+	accepts string
+	secret  bool
+	set     func(c *Config, v string) error
+	get     func(c *Config) string
+}
+
+// settings lists every setting, in the order help and `painel config` show them.
+func settings() []setting {
+	return []setting{
+		{
+			flag: "addr", env: "PAINEL_ADDR", def: ":8000",
+			usage:   "address the HTTP server listens on",
+			accepts: "host:port, e.g. :8000 or 127.0.0.1:8080 (port 0 picks a free port)",
+			set: func(c *Config, v string) error {
+				host, port, err := net.SplitHostPort(v)
+				if err != nil {
+					return err
+				}
+				if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+					return fmt.Errorf("bad host %q", host)
+				}
+				if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+					return fmt.Errorf("bad port %q", port)
+				}
+				c.Addr = v
+				return nil
+			},
+			get: func(c *Config) string { return c.Addr },
+		},
+		{
+			flag: "data-dir", env: "PAINEL_DATA_DIR", def: "./data",
+			usage:   "folder for the database, keys and local backups (created if missing)",
+			accepts: "a folder path",
+			set: func(c *Config, v string) error {
+				if strings.TrimSpace(v) == "" {
+					return errors.New("empty path")
+				}
+				c.DataDir = filepath.Clean(v)
+				return nil
+			},
+			get: func(c *Config) string { return c.DataDir },
+		},
+		{
+			flag: "database-url", env: "PAINEL_DATABASE_URL", def: "",
+			usage:   "database: empty for SQLite at <data-dir>/painel.db, sqlite://PATH, or postgres://...",
+			accepts: "empty, sqlite://PATH (sqlite:///abs/path) or postgres://user:pass@host:port/db",
+			secret:  true,
+			set: func(c *Config, v string) error {
+				if _, _, err := ParseDatabaseURL(v, "."); err != nil {
+					return err
+				}
+				c.DatabaseURL = v
+				return nil
+			},
+			get: func(c *Config) string { return c.DatabaseURL },
+		},
+		{
+			flag: "log-format", env: "PAINEL_LOG_FORMAT", def: "text",
+			usage: "log format", accepts: "text or json",
+			set: func(c *Config, v string) error {
+				v = strings.ToLower(v)
+				if v != "text" && v != "json" {
+					return errors.New("unknown format")
+				}
+				c.LogFormat = v
+				return nil
+			},
+			get: func(c *Config) string { return c.LogFormat },
+		},
+		{
+			flag: "log-level", env: "PAINEL_LOG_LEVEL", def: "info",
+			usage: "minimum log level", accepts: "debug, info, warn or error",
+			set: func(c *Config, v string) error {
+				var l slog.Level
+				if err := l.UnmarshalText([]byte(v)); err != nil {
+					return errors.New("unknown level")
+				}
+				c.LogLevel = l
+				return nil
+			},
+			get: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
+		},
+		{
+			flag: "env", env: "PAINEL_ENV", def: Development,
+			usage:   "environment; production refuses unsafe development defaults",
+			accepts: "development or production",
+			set: func(c *Config, v string) error {
+				v = strings.ToLower(v)
+				if v != Development && v != Production {
+					return errors.New("unknown environment")
+				}
+				c.Env = v
+				return nil
+			},
+			get: func(c *Config) string { return c.Env },
+		},
+		{
+			flag: "cors-origins", env: "PAINEL_CORS_ORIGINS", def: "",
+			usage:   "origins allowed to call the API from a browser (empty: same origin only)",
+			accepts: "comma-separated origins like https://app.example.com, or *",
+			set: func(c *Config, v string) error {
+				var out []string
+				for _, o := range strings.Split(v, ",") {
+					o = strings.TrimSpace(o)
+					if o == "" {
+						continue
+					}
+					if o != "*" {
+						u, err := url.Parse(o)
+						if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+							(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+							return fmt.Errorf("bad origin %q", o)
+						}
+						o = u.Scheme + "://" + u.Host
+					}
+					out = append(out, o)
+				}
+				c.CORSOrigins = out
+				return nil
+			},
+			get: func(c *Config) string { return strings.Join(c.CORSOrigins, ",") },
+		},
+		durationSetting("shutdown-timeout", "PAINEL_SHUTDOWN_TIMEOUT", "15s",
+			"how long in-flight requests and workers may take to finish on shutdown",
+			func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		durationSetting("shutdown-delay", "PAINEL_SHUTDOWN_DELAY", "0s",
+			"how long /readyz answers 503 before the listener closes (lets a load balancer drain)",
+			func(c *Config) *time.Duration { return &c.ShutdownDelay }),
+		{
+			flag: "max-body", env: "PAINEL_MAX_BODY", def: "1MiB",
+			usage:   "largest request body accepted (larger gets 413)",
+			accepts: "a size like 1048576, 512KiB, 1MiB or 10MB",
+			set: func(c *Config, v string) error {
+				n, err := ParseSize(v)
+				if err != nil {
+					return err
+				}
+				if n < 1024 {
+					return errors.New("must be at least 1KiB")
+				}
+				c.MaxBodyBytes = n
+				return nil
+			},
+			get: func(c *Config) string { return FormatSize(c.MaxBodyBytes) },
+		},
+		durationSetting("read-header-timeout", "PAINEL_READ_HEADER_TIMEOUT", "10s",
+			"how long a client may take to send request headers",
+			func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }),
+		durationSetting("read-timeout", "PAINEL_READ_TIMEOUT", "60s",
+			"how long a client may take to send a whole request",
+			func(c *Config) *time.Duration { return &c.ReadTimeout }),
+		durationSetting("write-timeout", "PAINEL_WRITE_TIMEOUT", "60s",
+			"how long writing a response may take (streams and WebSockets lift it for themselves)",
+			func(c *Config) *time.Duration { return &c.WriteTimeout }),
+		durationSetting("idle-timeout", "PAINEL_IDLE_TIMEOUT", "120s",
+			"how long an idle keep-alive connection stays open",
+			func(c *Config) *time.Duration { return &c.IdleTimeout }),
+	}
+}
+
+func durationSetting(flagName, env, def, usage string, field func(*Config) *time.Duration) setting {
+	accepts := "a positive duration like 500ms, 15s or 2m"
+	if def == "0s" {
+		accepts = "a duration like 0s, 500ms or 5s"
+	}
+	return setting{
+		flag: flagName, env: env, def: def, usage: usage,
+		accepts: accepts,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return errors.New("not a duration")
+			}
+			if d < 0 || (d == 0 && def != "0s") {
+				return errors.New("must be positive")
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string { return field(c).String() },
+	}
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Error is a configuration error: it names the setting at fault and says
+// what the setting accepts.
+type Error struct {
+	Source  string // "PAINEL_ADDR" or "-addr"
+	Value   string
+	Reason  string
+	Accepts string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("invalid %s=%q: %s", e.Source, e.Value, e.Reason)
+	if e.Accepts != "" {
+		msg += "; accepts " + e.Accepts
+	}
+	return msg
+}
+
+// flagValue binds a setting to a flag.FlagSet so that flags go through the
+// same parsing and checks as environment variables.
+type flagValue struct {
+	s   setting
+	cfg *Config
+}
+
+func (f flagValue) String() string {
+	if f.cfg == nil || f.s.get == nil {
+		return ""
+	}
+	return f.s.get(f.cfg)
+}
+
+func (f flagValue) Set(v string) error {
+	if err := f.s.set(f.cfg, v); err != nil {
+		return fmt.Errorf("%s; accepts %s", err, f.s.accepts)
+	}
+	return nil
+}
+
+// Defaults returns the configuration with every setting at its default.
+func Defaults() *Config {
+	c := &Config{}
+	for _, s := range settings() {
+		if err := s.set(c, s.def); err != nil {
+			panic(fmt.Sprintf("config: bad default for %s: %v", s.env, err))
+		}
+	}
+	return c
+}
+
+// Bind prepares fs for the settings: it returns the configuration with the
+// defaults and the environment applied (an error names a bad variable) and
+// registers one flag per setting that, when parsed, overrides it.
+func Bind(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
+	c := Defaults()
+	var errs []error
+	for _, s := range settings() {
+		if v := getenv(s.env); v != "" {
+			if err := s.set(c, v); err != nil {
+				errs = append(errs, &Error{Source: s.env, Value: shown(s, v), Reason: err.Error(), Accepts: s.accepts})
+			}
+		}
+		fs.Var(flagValue{s: s, cfg: c}, s.flag, s.usage)
+	}
+	return c, errors.Join(errs...)
+}
+
+func shown(s setting, v string) string {
+	if s.secret {
+		return Redact(v)
+	}
+	return v
+}
+
+// Validate checks the settings together, and refuses in production the
+// development defaults that are unsafe there.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Env == Production {
+		if !filepath.IsAbs(c.DataDir) {
+			errs = append(errs, &Error{Source: "PAINEL_DATA_DIR", Value: c.DataDir,
+				Reason: "production needs an absolute path (a relative one depends on the working folder)", Accepts: "an absolute folder path"})
+		}
+		for _, o := range c.CORSOrigins {
+			if o == "*" {
+				errs = append(errs, &Error{Source: "PAINEL_CORS_ORIGINS", Value: strings.Join(c.CORSOrigins, ","),
+					Reason: "production refuses the wildcard origin", Accepts: "an explicit list of origins"})
+			}
+		}
+		if kind, dsn, err := ParseDatabaseURL(c.DatabaseURL, c.DataDir); err == nil && kind == Postgres {
+			if u, err := url.Parse(dsn); err == nil && u.Query().Get("sslmode") == "disable" && !isLoopback(u.Hostname()) {
+				errs = append(errs, &Error{Source: "PAINEL_DATABASE_URL", Value: Redact(c.DatabaseURL),
+					Reason: "production refuses sslmode=disable to a host other than loopback", Accepts: "sslmode=require or verify-full"})
+			}
+		}
+	}
+	if c.ShutdownDelay >= c.ShutdownTimeout {
+		errs = append(errs, &Error{Source: "PAINEL_SHUTDOWN_DELAY", Value: c.ShutdownDelay.String(),
+			Reason: "must be shorter than PAINEL_SHUTDOWN_TIMEOUT (" + c.ShutdownTimeout.String() + ")", Accepts: "a duration below the shutdown timeout"})
+	}
+	return errors.Join(errs...)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || host == "" || strings.HasPrefix(host, "/") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Database kinds.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// ParseDatabaseURL tells which engine a database URL names and returns what
+// to open: a file path for SQLite (relative to dataDir when the URL is
+// empty), or the URL itself for PostgreSQL.
+func ParseDatabaseURL(raw, dataDir string) (kind, target string, err error) {
+	switch {
+	case raw == "":
+		return SQLite, filepath.Join(dataDir, "painel.db"), nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		p := strings.TrimPrefix(raw, "sqlite://")
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			return "", "", errors.New("sqlite:// URLs take a path only, no options")
+		}
+		if p == "" {
+			return "", "", errors.New("sqlite:// needs a path")
+		}
+		return SQLite, filepath.Clean(p), nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "", "", errors.New("malformed URL")
+		}
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return "", "", errors.New("postgres URL needs a host")
+		}
+		return Postgres, raw, nil
+	default:
+		return "", "", errors.New("unknown database scheme")
+	}
+}
+
+// Redact hides the password of a URL-like value.
+func Redact(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.User == nil {
+		if err != nil && strings.Contains(v, "@") {
+			return "xxxxx"
+		}
+		return v
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Entry is one line of the effective configuration.
+type Entry struct {
+	Env, Flag, Value, Default, Usage, Accepts string
+}
+
+// Effective lists every setting with its effective value, secrets redacted.
+func (c *Config) Effective() []Entry {
+	var out []Entry
+	for _, s := range settings() {
+		v := s.get(c)
+		if s.secret {
+			v = Redact(v)
+		}
+		out = append(out, Entry{Env: s.env, Flag: "-" + s.flag, Value: v, Default: s.def, Usage: s.usage, Accepts: s.accepts})
+	}
+	return out
+}
+
+// PrintSettings writes a table of every setting: flag, environment
+// variable, default and description.
+func PrintSettings(w io.Writer) {
+	for _, e := range Defaults().Effective() {
+		fmt.Fprintf(w, "  %s, %s (default %q)\n        %s; accepts %s\n", e.Flag, e.Env, e.Default, e.Usage, e.Accepts)
+	}
+}
+
+// ParseSize reads a byte size: a plain number, or one with a unit (B, KB,
+// MB, GB, KiB, MiB, GiB; case-insensitive).
+func ParseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, errors.New("not a size")
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, errors.New("size too large")
+	}
+	mult := map[string]int64{"": 1, "b": 1, "kb": 1000, "mb": 1000 * 1000, "gb": 1000 * 1000 * 1000,
+		"k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30}
+	m, ok := mult[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if !ok {
+		return 0, fmt.Errorf("unknown unit %q", strings.TrimSpace(s[i:]))
+	}
+	if n > (1<<62)/m {
+		return 0, errors.New("size too large")
+	}
+	return n * m, nil
+}
+
+// FormatSize writes a size the way ParseSize reads it back.
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10)
+}
