@@ -138,8 +138,8 @@ func loadConfig(e *env, name, argsUsage string, args []string) (*config.Config, 
 			return nil, nil, exitOK
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, exitUsage // flag already printed the error and usage
+	if !parseFlags(e, fs, name, args) {
+		return nil, nil, exitUsage
 	}
 	if envErr != nil {
 		fmt.Fprintf(e.stderr, "painel: %v\n", envErr)
@@ -150,6 +150,18 @@ func loadConfig(e *env, name, argsUsage string, args []string) (*config.Config, 
 		return nil, nil, exitUsage
 	}
 	return cfg, fs, exitOK
+}
+
+// parseFlags parses args into fs. On error it prints the message itself:
+// flag's own message quotes the raw value, which may hold a password.
+func parseFlags(e *env, fs *flag.FlagSet, name string, args []string) bool {
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(e.stderr)
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(e.stderr, "painel %s: %s\nRun 'painel %s --help' for the settings.\n", name, config.RedactArgs(err.Error(), args), name)
+		return false
+	}
+	return true
 }
 
 func newLogger(e *env, cfg *config.Config) *slog.Logger {

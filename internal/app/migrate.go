@@ -17,7 +17,7 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 	if fs.NArg() > 0 {
 		action = fs.Arg(0)
 		// Flags may also follow the action: painel migrate status -database-url ...
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
+		if !parseFlags(e, fs, "migrate", fs.Args()[1:]) {
 			return exitUsage
 		}
 		if fs.NArg() > 0 {

@@ -340,7 +340,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		if kind, dsn, err := ParseDatabaseURL(c.DatabaseURL, c.DataDir); err == nil && kind == Postgres {
-			if u, err := url.Parse(dsn); err == nil && u.Query().Get("sslmode") == "disable" && !isLoopback(u.Hostname()) {
+			if u, err := url.Parse(dsn); err == nil && u.Query().Get("sslmode") == "disable" && !isLoopback(postgresHost(u)) {
 				errs = append(errs, &Error{Source: "PAINEL_DATABASE_URL", Value: Redact(c.DatabaseURL),
 					Reason: "production refuses sslmode=disable to a host other than loopback", Accepts: "sslmode=require or verify-full"})
 			}
@@ -351,6 +351,15 @@ func (c *Config) Validate() error {
 			Reason: "must be shorter than PAINEL_SHUTDOWN_TIMEOUT (" + c.ShutdownTimeout.String() + ")", Accepts: "a duration below the shutdown timeout"})
 	}
 	return errors.Join(errs...)
+}
+
+// postgresHost is the host a PostgreSQL URL connects to: a host query
+// parameter overrides the one in the authority.
+func postgresHost(u *url.URL) string {
+	if h := u.Query().Get("host"); h != "" {
+		return h
+	}
+	return u.Hostname()
 }
 
 func isLoopback(host string) bool {
@@ -397,22 +406,36 @@ func ParseDatabaseURL(raw, dataDir string) (kind, target string, err error) {
 	}
 }
 
-// Redact hides the password of a URL-like value.
+// Redact hides the password of a URL-like value, in the userinfo or in a
+// password query parameter. A value it cannot take apart that might hold a
+// password (an @ or the word password) is hidden whole.
 func Redact(v string) string {
+	mayHoldSecret := strings.Contains(v, "@") || strings.Contains(strings.ToLower(v), "password")
 	u, err := url.Parse(v)
-	if err != nil || u.User == nil {
-		if err != nil && strings.Contains(v, "@") {
+	if err != nil || u.Scheme == "" || u.Opaque != "" {
+		if mayHoldSecret {
 			return "xxxxx"
 		}
 		return v
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil && strings.Contains(strings.ToLower(u.RawQuery), "password") {
+		return "xxxxx"
 	}
-	q := u.Query()
+	changed := false
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			changed = true
+		}
+	}
 	if q.Has("password") {
 		q.Set("password", "xxxxx")
 		u.RawQuery = q.Encode()
+		changed = true
+	}
+	if !changed {
+		return v
 	}
 	return u.String()
 }
@@ -481,4 +504,31 @@ func FormatSize(n int64) string {
 		return strconv.FormatInt(n>>10, 10) + "KiB"
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// RedactArgs returns msg with the value of every secret setting given in
+// args (as -flag=value, --flag=value or -flag value) replaced by its
+// redacted form, so that a flag error never prints a password.
+func RedactArgs(msg string, args []string) string {
+	for _, s := range settings() {
+		if !s.secret {
+			continue
+		}
+		for i, a := range args {
+			name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if !strings.HasPrefix(a, "-") || name != s.flag {
+				continue
+			}
+			if !hasVal {
+				if i+1 >= len(args) {
+					continue
+				}
+				val = args[i+1]
+			}
+			if val != "" {
+				msg = strings.ReplaceAll(msg, val, Redact(val))
+			}
+		}
+	}
+	return msg
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -73,8 +74,10 @@ func openSQLite(path string) (*Store, error) {
 	// WAL lets readers run beside the one writer; busy_timeout makes a
 	// writer wait for the lock instead of failing; _txlock=immediate takes
 	// the write lock at BEGIN, so two transactions never deadlock upgrading
-	// a read lock; foreign keys are off by default in SQLite.
-	dsn := "file:" + path +
+	// a read lock; foreign keys are off by default in SQLite. The path goes
+	// into a file: URI, where %, ? and # would otherwise be read as an
+	// escape, the start of the options and a fragment.
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)

@@ -1,0 +1,427 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+
+	"github.com/painel-universal/painel/internal/httpapi"
+	"github.com/painel-universal/painel/internal/testenv"
+)
+
+// instance is a running `painel serve` started through run().
+type instance struct {
+	base   string
+	cancel context.CancelFunc
+	done   chan int
+	logs   *logBuffer
+}
+
+// logBuffer collects stderr and lets a test wait for a log line.
+type logBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	cond *sync.Cond
+}
+
+func newLogBuffer() *logBuffer {
+	l := &logBuffer{}
+	l.cond = sync.NewCond(&l.mu)
+	return l
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.buf.Write(p)
+	l.cond.Broadcast()
+	return n, err
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// records returns the JSON log records written so far.
+func (l *logBuffer) records() []map[string]any {
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(l.String()))
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (l *logBuffer) find(msg string) map[string]any {
+	for _, r := range l.records() {
+		if r["msg"] == msg {
+			return r
+		}
+	}
+	return nil
+}
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// start runs `painel serve` on 127.0.0.1:0 with a temporary data folder
+// (plus the given settings) and waits until it listens.
+func start(t *testing.T, settings map[string]string, h hooks) *instance {
+	t.Helper()
+	env := map[string]string{
+		"PAINEL_ADDR":       "127.0.0.1:0",
+		"PAINEL_DATA_DIR":   filepath.Join(t.TempDir(), "data"),
+		"PAINEL_LOG_FORMAT": "json",
+		"PAINEL_LOG_LEVEL":  "debug",
+	}
+	for k, v := range settings {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{cancel: cancel, done: make(chan int, 1), logs: newLogBuffer()}
+	go func() {
+		in.done <- run(ctx, []string{"painel", "serve"}, envFrom(env), strings.NewReader(""), io.Discard, in.logs, h)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if r := in.logs.find("painel listening"); r != nil {
+			in.base = "http://" + r["addr"].(string)
+			t.Cleanup(func() { in.stop(t) })
+			return in
+		}
+		select {
+		case code := <-in.done:
+			t.Fatalf("painel exited with %d before listening:\n%s", code, in.logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatalf("painel did not start listening:\n%s", in.logs)
+	return nil
+}
+
+// stop cancels the instance (as SIGINT does) and returns its exit code.
+func (in *instance) stop(t *testing.T) int {
+	t.Helper()
+	in.cancel()
+	select {
+	case code := <-in.done:
+		in.done <- code // later calls see it too
+		return code
+	case <-time.After(30 * time.Second):
+		t.Fatalf("painel did not stop:\n%s", in.logs)
+		return -1
+	}
+}
+
+func get(t *testing.T, u string) (int, []byte, http.Header) {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b, res.Header
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "nested", "data")
+	in := start(t, map[string]string{"PAINEL_DATA_DIR": dataDir}, hooks{})
+
+	for path, want := range map[string]string{
+		"/healthz": `"status":"ok"`,
+		"/readyz":  `"status":"ready"`,
+		"/version": `"versao_go":"go`,
+	} {
+		code, b, _ := get(t, in.base+path)
+		if code != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("GET %s = %d %s, want 200 with %s", path, code, b, want)
+		}
+	}
+	code, b, hdr := get(t, in.base+"/nao-existe")
+	if code != 404 || hdr.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown route: %d %s %s", code, hdr.Get("Content-Type"), b)
+	}
+	code, b, _ = get(t, in.base+"/openapi.json")
+	if code != 200 || !strings.Contains(string(b), `"openapi":"3.1`) {
+		t.Errorf("/openapi.json: %d %.100s", code, b)
+	}
+	for _, p := range []string{"/docs", "/redoc", "/metrics"} {
+		if code, _, _ := get(t, in.base+p); code != 200 {
+			t.Errorf("GET %s = %d", p, code)
+		}
+	}
+	code, b, _ = get(t, in.base+"/metrics")
+	if code != 200 || !strings.Contains(string(b), `go_sql_open_connections{db_name="painel"}`) || !strings.Contains(string(b), `route="/healthz"`) {
+		t.Errorf("/metrics lacks the store or HTTP metrics")
+	}
+	lint, err := promlint.New(bytes.NewReader(b)).Lint()
+	if err != nil {
+		t.Fatalf("promlint: %v", err)
+	}
+	for _, p := range lint {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+	if st, err := os.Stat(filepath.Join(dataDir, "painel.db")); err != nil || st.Size() == 0 {
+		t.Errorf("SQLite file not created in the data folder: %v", err)
+	}
+	if r := in.logs.find("migration applied"); r == nil {
+		t.Error("no migration was logged on first start")
+	}
+
+	stopAt := time.Now()
+	if code := in.stop(t); code != 0 {
+		t.Fatalf("exit code %d after cancel, want 0:\n%s", code, in.logs)
+	}
+	if d := time.Since(stopAt); d > 15*time.Second {
+		t.Errorf("shutdown took %v, more than the 15s default timeout", d)
+	}
+	if in.logs.find("painel stopped") == nil {
+		t.Errorf("no 'painel stopped' line:\n%s", in.logs)
+	}
+	if _, err := net.DialTimeout("tcp", strings.TrimPrefix(in.base, "http://"), time.Second); err == nil {
+		t.Error("the port still accepts connections after shutdown")
+	}
+
+	// A second start on the same data folder applies no migration.
+	in2 := start(t, map[string]string{"PAINEL_DATA_DIR": dataDir}, hooks{})
+	if code, _, _ := get(t, in2.base+"/readyz"); code != 200 {
+		t.Errorf("second start not ready: %d", code)
+	}
+	if in2.logs.find("migration applied") != nil {
+		t.Error("second start applied a migration again")
+	}
+}
+
+// slowRoute adds GET /lento, which signals when it starts and answers after d.
+func slowRoute(d time.Duration, started chan<- struct{}) hooks {
+	return hooks{routes: func(s *httpapi.Server) {
+		s.Mux.HandleFunc("GET /lento", func(w http.ResponseWriter, r *http.Request) {
+			started <- struct{}{}
+			time.Sleep(d)
+			_, _ = io.WriteString(w, "terminou")
+		})
+	}}
+}
+
+func TestGracefulShutdownFinishesInFlightRequest(t *testing.T) {
+	started := make(chan struct{}, 1)
+	in := start(t, map[string]string{"PAINEL_SHUTDOWN_DELAY": "400ms"}, slowRoute(1500*time.Millisecond, started))
+
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	slow := make(chan result, 1)
+	go func() {
+		res, err := http.Get(in.base + "/lento")
+		if err != nil {
+			slow <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		slow <- result{res.StatusCode, string(b), err}
+	}()
+	<-started
+	t0 := time.Now()
+	in.cancel() // as SIGTERM does
+
+	// During the delay the listener is still open and readiness is off.
+	time.Sleep(100 * time.Millisecond)
+	tr := &http.Transport{DisableKeepAlives: true}
+	res, err := (&http.Client{Transport: tr}).Get(in.base + "/readyz")
+	if err != nil {
+		t.Fatalf("readyz during the shutdown delay: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(b), "shutting down") {
+		t.Errorf("readyz while shutting down = %d %s, want 503", res.StatusCode, b)
+	}
+
+	r := <-slow
+	if r.err != nil || r.code != 200 || r.body != "terminou" {
+		t.Fatalf("in-flight request: %+v, want 200 terminou", r)
+	}
+	if code := in.stop(t); code != 0 {
+		t.Fatalf("exit code %d, want 0:\n%s", code, in.logs)
+	}
+	if d := time.Since(t0); d < 1*time.Second {
+		t.Errorf("Run returned %v after cancel: before the in-flight request could finish", d)
+	}
+	if _, err := (&http.Client{Transport: tr}).Get(in.base + "/healthz"); err == nil {
+		t.Error("new requests are still accepted after shutdown")
+	}
+}
+
+func TestShutdownTimeoutEndsStuckRequests(t *testing.T) {
+	started := make(chan struct{}, 1)
+	in := start(t, map[string]string{"PAINEL_SHUTDOWN_TIMEOUT": "500ms"}, slowRoute(5*time.Second, started))
+	go func() {
+		if res, err := http.Get(in.base + "/lento"); err == nil {
+			res.Body.Close()
+		}
+	}()
+	<-started
+	t0 := time.Now()
+	code := in.stop(t)
+	if d := time.Since(t0); d > 3*time.Second {
+		t.Errorf("shutdown took %v with a 500ms timeout", d)
+	}
+	if code != 1 {
+		t.Errorf("exit code %d, want 1 when requests had to be cut", code)
+	}
+}
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), append([]string{"painel"}, args...), envFrom(env), strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadConfigurationExits2NamingTheSetting(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"PAINEL_ADDR": "nao-e-endereco"}, []string{"serve"}, "PAINEL_ADDR"},
+		{map[string]string{"PAINEL_SHUTDOWN_TIMEOUT": "rapido"}, []string{"serve"}, "PAINEL_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"PAINEL_LOG_FORMAT": "xml"}, nil, "PAINEL_LOG_FORMAT"},
+		{map[string]string{"PAINEL_DATABASE_URL": "mysql://u:segredo@h/db"}, []string{"serve"}, "PAINEL_DATABASE_URL"},
+		{map[string]string{"PAINEL_ENV": "production", "PAINEL_DATA_DIR": "relativo"}, []string{"serve"}, "PAINEL_DATA_DIR"},
+		{map[string]string{"PAINEL_ENV": "production", "PAINEL_DATA_DIR": dir, "PAINEL_CORS_ORIGINS": "*"}, []string{"serve"}, "PAINEL_CORS_ORIGINS"},
+		{nil, []string{"serve", "-addr", "x"}, "-addr"},
+		{nil, []string{"serve", "-nao-existe"}, "nao-existe"},
+		{nil, []string{"serve", "-database-url", "postgres://u:segredo@/db"}, "-database-url"},
+		{nil, []string{"config", "--database-url=mysql://u:segredo@h/db"}, "-database-url"},
+		{nil, []string{"comando-inexistente"}, "unknown command"},
+	} {
+		code, _, stderr := runCmd(t, tc.env, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v %v: exit %d, stderr %q; want 2 naming %s", tc.env, tc.args, code, stderr, tc.want)
+		}
+		if strings.Contains(stderr, "segredo") {
+			t.Errorf("stderr leaks a password: %q", stderr)
+		}
+	}
+}
+
+func TestHelpVersionConfig(t *testing.T) {
+	code, out, _ := runCmd(t, nil, "--help")
+	if code != 0 || !strings.Contains(out, "PAINEL_ADDR") || !strings.Contains(out, "migrate") {
+		t.Errorf("--help: %d %q", code, out)
+	}
+	code, out, _ = runCmd(t, nil, "serve", "--help")
+	for _, s := range []string{"PAINEL_ADDR", `":8000"`, "PAINEL_DATA_DIR", "PAINEL_DATABASE_URL", "PAINEL_LOG_FORMAT",
+		"PAINEL_LOG_LEVEL", "PAINEL_ENV", "PAINEL_CORS_ORIGINS", "PAINEL_SHUTDOWN_TIMEOUT", `"15s"`} {
+		if code != 0 || !strings.Contains(out, s) {
+			t.Errorf("serve --help lacks %s (exit %d)", s, code)
+		}
+	}
+	code, out, _ = runCmd(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "painel ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	code, out, _ = runCmd(t, nil, "version", "-json")
+	var v httpapi.VersionInfo
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.VersaoGo == "" {
+		t.Errorf("version -json: %d %q", code, out)
+	}
+	code, out, _ = runCmd(t, map[string]string{"PAINEL_DATABASE_URL": "postgres://painel:segredo@db.exemplo:5432/painel"}, "config", "-addr", ":9999")
+	if code != 0 || !strings.Contains(out, "PAINEL_ADDR=:9999") || strings.Contains(out, "segredo") ||
+		!strings.Contains(out, "PAINEL_DATABASE_URL=postgres://painel:xxxxx@db.exemplo:5432/painel") {
+		t.Errorf("config: %d\n%s", code, out)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	env := map[string]string{"PAINEL_DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	code, out, errs := runCmd(t, env, "migrate", "status")
+	if code != 1 || !strings.Contains(out, "pending") {
+		t.Errorf("status before up: %d %q %q", code, out, errs)
+	}
+	code, out, errs = runCmd(t, env, "migrate")
+	if code != 0 || !strings.Contains(out, "applied") || strings.Contains(out, "pending") {
+		t.Errorf("up: %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCmd(t, env, "migrate", "up")
+	if code != 0 || !strings.Contains(out, "applied") {
+		t.Errorf("up again: %d %q", code, out)
+	}
+	code, out, _ = runCmd(t, env, "migrate", "status")
+	if code != 0 || strings.Contains(out, "pending") {
+		t.Errorf("status after up: %d %q", code, out)
+	}
+	code, _, errs = runCmd(t, env, "migrate", "down")
+	if code != 2 || !strings.Contains(errs, "down") {
+		t.Errorf("unknown action: %d %q", code, errs)
+	}
+}
+
+// TestServeOnPostgres runs the service on PostgreSQL, in a fresh schema.
+func TestServeOnPostgres(t *testing.T) {
+	pgURL := testenv.PostgresURL(t)
+	db, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "painel_app_test_" + hex.EncodeToString(b)
+	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() { _, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+
+	in := start(t, map[string]string{"PAINEL_DATABASE_URL": u.String()}, hooks{})
+	if code, b, _ := get(t, in.base+"/readyz"); code != 200 {
+		t.Fatalf("readyz on PostgreSQL: %d %s", code, b)
+	}
+	if r := in.logs.find("painel listening"); r["database"] != "postgres" {
+		t.Errorf("listening line says database %v", r["database"])
+	}
+	var n int
+	if err := db.QueryRow(fmt.Sprintf(`SELECT COUNT(*) FROM %s.schema_migrations`, schema)).Scan(&n); err != nil || n == 0 {
+		t.Errorf("no migrations recorded in PostgreSQL: %d %v", n, err)
+	}
+	if code := in.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
