@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -389,26 +387,14 @@ func TestMigrateCommand(t *testing.T) {
 
 // TestServeOnPostgres runs the service on PostgreSQL, in a fresh schema.
 func TestServeOnPostgres(t *testing.T) {
-	pgURL := testenv.PostgresURL(t)
+	pgURL := testenv.FreshPostgresURL(t)
+	u, _ := url.Parse(pgURL)
+	schema := u.Query().Get("search_path")
 	db, err := sql.Open("pgx", pgURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "painel_app_test_" + hex.EncodeToString(b)
-	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() { _, _ = db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	u, err := url.Parse(pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 
 	in := start(t, map[string]string{"PAINEL_DATABASE_URL": u.String()}, hooks{})
 	if code, b, _ := get(t, in.base+"/readyz"); code != 200 {

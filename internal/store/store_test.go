@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -61,10 +58,10 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, open func(t *testing.T) *
 		fn(t, openSQLiteTest)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		base := testenv.PostgresURL(t)
+		testenv.PostgresURL(t) // skip (or fail) before running fn
 		fn(t, func(t *testing.T) *Store {
 			t.Helper()
-			return openURL(t, freshPostgresSchema(t, base))
+			return openURL(t, testenv.FreshPostgresURL(t))
 		})
 	})
 }
@@ -72,45 +69,6 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, open func(t *testing.T) *
 func openSQLiteTest(t *testing.T) *Store {
 	t.Helper()
 	return openURL(t, "sqlite://"+filepath.Join(t.TempDir(), "painel.db"))
-}
-
-// freshPostgresSchema creates a schema with a random name, drops it (with
-// everything in it) when the test ends, and returns base with search_path
-// set to it.
-func freshPostgresSchema(t *testing.T, base string) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", base, err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	schema := "painel_test_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	// Cleanups run last in, first out: stores opened on this schema later
-	// are closed before it is dropped.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", base, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // migrated opens a store and applies its migrations.
