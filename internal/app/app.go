@@ -57,6 +57,7 @@ func commands() []command {
 		{"serve", "[flags]", "start the HTTP service (the default command)", runServe},
 		{"migrate", "[up|status] [flags]", "apply pending database migrations (up, the default) or list them (status)", runMigrate},
 		{"config", "[flags]", "print the effective configuration, secrets redacted", runConfig},
+		{"qr", "gerar|pix|validar ...", "issue or validate QR codes from the command line (painel qr -h)", runQR},
 		{"version", "[-json]", "print version, commit, build date and Go version", runVersion},
 	}
 }
@@ -152,15 +153,31 @@ func loadConfig(e *env, name, argsUsage string, args []string) (*config.Config, 
 	return cfg, fs, exitOK
 }
 
-// parseFlags parses args into fs. On error it prints the message itself:
+// parseFlags parses args into fs, flags and positional arguments in any
+// order (flag alone stops at the first positional one); fs.Args() holds
+// the positional ones afterwards. On error it prints the message itself:
 // flag's own message quotes the raw value, which may hold a password.
 func parseFlags(e *env, fs *flag.FlagSet, name string, args []string) bool {
 	fs.SetOutput(io.Discard)
 	defer fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(e.stderr, "painel %s: %s\nRun 'painel %s --help' for the settings.\n", name, config.RedactArgs(err.Error(), args), name)
-		return false
+	var positional []string
+	for rest := args; len(rest) > 0; {
+		if err := fs.Parse(rest); err != nil {
+			fmt.Fprintf(e.stderr, "painel %s: %s\nRun 'painel %s --help' for the settings.\n", name, config.RedactArgs(err.Error(), args), name)
+			return false
+		}
+		left := fs.Args()
+		if n := len(rest) - len(left); n > 0 && rest[n-1] == "--" {
+			positional = append(positional, left...) // everything after -- is positional
+			break
+		}
+		if len(left) == 0 {
+			break
+		}
+		positional = append(positional, left[0])
+		rest = left[1:]
 	}
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	return true
 }
 

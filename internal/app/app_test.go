@@ -411,3 +411,37 @@ func TestServeOnPostgres(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+func TestQRCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PAINEL_DATA_DIR": filepath.Join(dir, "data")}
+	png := filepath.Join(dir, "ingresso.png")
+	code, out, errs := runCmd(t, env, "qr", "gerar", "-tipo", "checkin", "-evento-id", "fest", "-nome", "Maria Ação",
+		"-documento", "529.982.247-25", "-o", png)
+	if code != 0 || !strings.Contains(out, "tipo checkin") {
+		t.Fatalf("gerar: %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCmd(t, env, "qr", "validar", png, "-consumir", "-local", "portão A")
+	if code != 0 || !strings.Contains(out, `"consumido": true`) {
+		t.Fatalf("validar: %d %s", code, out)
+	}
+	code, out, _ = runCmd(t, env, "qr", "validar", png)
+	if code != 1 || !strings.Contains(out, `"ja_utilizado"`) {
+		t.Errorf("validar again: %d %s", code, out)
+	}
+	code, out, _ = runCmd(t, env, "qr", "pix", "-chave", "123e4567-e12b-12d1-a456-426655440000", "-nome-recebedor", "Fulano de Tal", "-cidade", "BRASILIA")
+	if code != 0 || !strings.Contains(out, "63041D3D") || !strings.Contains(out, "█") {
+		t.Errorf("pix: %d %s", code, out)
+	}
+	for _, args := range [][]string{
+		{"qr", "gerar", "-tipo", "checkin", "-documento", "123"},
+		{"qr", "gerar", "-tipo", "foguete"},
+		{"qr", "gerar", "-tipo", "url", "-url", "https://exemplo.com.br", "-o", "x.gif"},
+		{"qr", "validar"},
+		{"qr", "voar"},
+	} {
+		if code, _, errs := runCmd(t, env, args...); code != 2 || errs == "" {
+			t.Errorf("%v: exit %d %q, want 2 with a message", args, code, errs)
+		}
+	}
+}

@@ -16,16 +16,8 @@ func runMigrate(ctx context.Context, e *env, args []string) int {
 	action := "up"
 	if fs.NArg() > 0 {
 		action = fs.Arg(0)
-		// Flags may also follow the action: painel migrate status -database-url ...
-		if !parseFlags(e, fs, "migrate", fs.Args()[1:]) {
-			return exitUsage
-		}
-		if fs.NArg() > 0 {
-			fmt.Fprintf(e.stderr, "painel migrate: unexpected argument %q\n", fs.Arg(0))
-			return exitUsage
-		}
-		if err := cfg.Validate(); err != nil {
-			fmt.Fprintf(e.stderr, "painel: %v\n", err)
+		if fs.NArg() > 1 {
+			fmt.Fprintf(e.stderr, "painel migrate: unexpected argument %q\n", fs.Arg(1))
 			return exitUsage
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 
 	"github.com/painel-universal/painel/internal/config"
 	"github.com/painel-universal/painel/internal/httpapi"
+	"github.com/painel-universal/painel/internal/qrcode"
+	"github.com/painel-universal/painel/internal/qrcode/token"
 	"github.com/painel-universal/painel/internal/store"
 )
 
@@ -53,6 +56,23 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 		return nil, err
 	}
 	return st, nil
+}
+
+// qrKeys returns the keys that sign QR tokens: from PAINEL_QR_SIGNING_KEYS
+// when set, otherwise from the data folder (generated on first use).
+func qrKeys(cfg *config.Config, log *slog.Logger) (*token.Keyring, error) {
+	if len(cfg.QRKeys) > 0 {
+		return token.NewKeyring(cfg.QRActiveKey, cfg.QRKeys)
+	}
+	keys, created, err := token.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("QR signing keys: %w", err)
+	}
+	if created {
+		log.Warn("generated a QR signing key in the data folder; set PAINEL_QR_SIGNING_KEYS for production or several instances",
+			"folder", filepath.Join(cfg.DataDir, "qr-keys"))
+	}
+	return keys, nil
 }
 
 // workers runs the background loops of the modules; they all stop when
@@ -128,6 +148,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		Build: versionInfo(),
 	})
 	srv.Metrics.MustRegister(collectors.NewDBStatsCollector(st.DB, "painel"))
+	keys, err := qrKeys(cfg, log)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	qrcode.Register(srv.API, qrcode.NewService(st, keys, log), log)
 	if h.routes != nil {
 		h.routes(srv)
 	}

@@ -7,6 +7,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +43,11 @@ type Config struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// QRKeys holds the Ed25519 seeds that sign QR tokens, by key id; the
+	// active (signing) one is QRActiveKey. Empty: keys live in the data folder.
+	QRKeys      map[uint8][]byte
+	QRActiveKey uint8
+	qrKeysRaw   string
 }
 
 // setting describes one configuration value: its flag and environment
@@ -53,8 +59,10 @@ type setting struct {
 	usage   string
 	accepts string
 	secret  bool
-	set     func(c *Config, v string) error
-	get     func(c *Config) string
+	// redact hides a secret value; nil means Redact (URL passwords).
+	redact func(string) string
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
 }
 
 // settings lists every setting, in the order help and `painel config` show them.
@@ -208,7 +216,67 @@ func settings() []setting {
 		durationSetting("idle-timeout", "PAINEL_IDLE_TIMEOUT", "120s",
 			"how long an idle keep-alive connection stays open",
 			func(c *Config) *time.Duration { return &c.IdleTimeout }),
+		{
+			flag: "qr-signing-keys", env: "PAINEL_QR_SIGNING_KEYS", def: "",
+			usage: "Ed25519 seeds that sign QR tokens; the last is the signing key, the others still verify " +
+				"(empty: generated once into <data-dir>/qr-keys; production and several instances need them set)",
+			accepts: "comma-separated KID:SEED with KID 1-255 and SEED 64 hex digits, e.g. 1:9f86...,2:60303...",
+			secret:  true,
+			redact:  redactKeys,
+			set: func(c *Config, v string) error {
+				keys, active, err := ParseQRKeys(v)
+				if err != nil {
+					return err
+				}
+				c.QRKeys, c.QRActiveKey, c.qrKeysRaw = keys, active, v
+				return nil
+			},
+			get: func(c *Config) string { return c.qrKeysRaw },
+		},
 	}
+}
+
+// redactKeys shows the key ids of a key list, never the seeds.
+func redactKeys(v string) string {
+	if strings.TrimSpace(v) == "" {
+		return ""
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		kid, _, _ := strings.Cut(strings.TrimSpace(part), ":")
+		if len(kid) > 3 {
+			kid = "?"
+		}
+		out = append(out, kid+":xxxxx")
+	}
+	return strings.Join(out, ",")
+}
+
+// ParseQRKeys reads "KID:SEEDHEX[,KID:SEEDHEX...]"; the last key listed is
+// the active one. Empty input gives no keys.
+func ParseQRKeys(v string) (map[uint8][]byte, uint8, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, 0, nil
+	}
+	keys := map[uint8][]byte{}
+	var active uint8
+	for _, part := range strings.Split(v, ",") {
+		kidStr, seedHex, ok := strings.Cut(strings.TrimSpace(part), ":")
+		kid, err := strconv.Atoi(kidStr)
+		if !ok || err != nil || kid < 1 || kid > 255 {
+			return nil, 0, errors.New("each key needs a KID from 1 to 255 before the colon")
+		}
+		seed, err := hex.DecodeString(seedHex)
+		if err != nil || len(seed) != 32 {
+			return nil, 0, fmt.Errorf("key %d: the seed must be 64 hex digits", kid)
+		}
+		if _, dup := keys[uint8(kid)]; dup {
+			return nil, 0, fmt.Errorf("key %d listed twice", kid)
+		}
+		keys[uint8(kid)] = seed
+		active = uint8(kid)
+	}
+	return keys, active, nil
 }
 
 func durationSetting(flagName, env, def, usage string, field func(*Config) *time.Duration) setting {
@@ -317,9 +385,16 @@ func Bind(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 	return c, errors.Join(errs...)
 }
 
+func (s setting) redacted(v string) string {
+	if s.redact != nil {
+		return s.redact(v)
+	}
+	return Redact(v)
+}
+
 func shown(s setting, v string) string {
 	if s.secret {
-		return Redact(v)
+		return s.redacted(v)
 	}
 	return v
 }
@@ -329,6 +404,11 @@ func shown(s setting, v string) string {
 func (c *Config) Validate() error {
 	var errs []error
 	if c.Env == Production {
+		if len(c.QRKeys) == 0 {
+			errs = append(errs, &Error{Source: "PAINEL_QR_SIGNING_KEYS", Value: "",
+				Reason:  "production needs the QR signing keys set (a key generated per instance would not verify on the others)",
+				Accepts: "comma-separated KID:SEED; generate a seed with: openssl rand -hex 32"})
+		}
 		if !filepath.IsAbs(c.DataDir) {
 			errs = append(errs, &Error{Source: "PAINEL_DATA_DIR", Value: c.DataDir,
 				Reason: "production needs an absolute path (a relative one depends on the working folder)", Accepts: "an absolute folder path"})
@@ -451,7 +531,7 @@ func (c *Config) Effective() []Entry {
 	for _, s := range settings() {
 		v := s.get(c)
 		if s.secret {
-			v = Redact(v)
+			v = s.redacted(v)
 		}
 		out = append(out, Entry{Env: s.env, Flag: "-" + s.flag, Value: v, Default: s.def, Usage: s.usage, Accepts: s.accepts})
 	}
@@ -526,7 +606,7 @@ func RedactArgs(msg string, args []string) string {
 				val = args[i+1]
 			}
 			if val != "" {
-				msg = strings.ReplaceAll(msg, val, Redact(val))
+				msg = strings.ReplaceAll(msg, val, s.redacted(val))
 			}
 		}
 	}

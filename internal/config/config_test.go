@@ -30,6 +30,7 @@ var envNames = []string{
 	"PAINEL_READ_TIMEOUT",
 	"PAINEL_WRITE_TIMEOUT",
 	"PAINEL_IDLE_TIMEOUT",
+	"PAINEL_QR_SIGNING_KEYS",
 }
 
 func mapEnv(m map[string]string) func(string) string {
@@ -406,6 +407,7 @@ func TestValidate(t *testing.T) {
 		c := Defaults()
 		c.Env = Production
 		c.DataDir = "/var/lib/painel"
+		c.QRKeys, c.QRActiveKey = map[uint8][]byte{1: make([]byte, 32)}, 1
 		if mod != nil {
 			mod(c)
 		}
@@ -424,6 +426,7 @@ func TestValidate(t *testing.T) {
 			return c
 		}(), nil},
 		{"production safe", prod(nil), nil},
+		{"production without QR signing keys", prod(func(c *Config) { c.QRKeys = nil }), []string{"PAINEL_QR_SIGNING_KEYS"}},
 		{"production relative data dir", prod(func(c *Config) { c.DataDir = "data" }), []string{"PAINEL_DATA_DIR"}},
 		{"production wildcard CORS", prod(func(c *Config) { c.CORSOrigins = []string{"https://a.example.com", "*"} }), []string{"PAINEL_CORS_ORIGINS"}},
 		{"production explicit CORS", prod(func(c *Config) { c.CORSOrigins = []string{"https://a.example.com"} }), nil},
@@ -805,14 +808,14 @@ func FuzzParseSize(f *testing.F) {
 }
 
 func FuzzBindEnv(f *testing.F) {
-	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s")
-	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s")
-	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m")
-	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s")
+	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "")
+	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00")
+	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd")
+	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab")
 	f.Fuzz(func(t *testing.T, addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
-		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout string) {
+		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys string) {
 		values := []string{addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
-			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout}
+			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys}
 		m := map[string]string{}
 		for i, name := range envNames {
 			m[name] = values[i]
@@ -842,7 +845,8 @@ func FuzzBindEnv(f *testing.F) {
 		for _, e := range entries {
 			back[e.Env] = e.Value
 		}
-		back["PAINEL_DATABASE_URL"] = c.DatabaseURL
+		back["PAINEL_DATABASE_URL"] = c.DatabaseURL // secrets are shown redacted
+		back["PAINEL_QR_SIGNING_KEYS"] = c.qrKeysRaw
 		c2, err := Bind(newFlagSet(), mapEnv(back))
 		if err != nil {
 			t.Fatalf("Effective values of %+v do not read back: %v", c, err)
@@ -894,4 +898,31 @@ func FuzzRedact(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestQRSigningKeys(t *testing.T) {
+	seed1, seed2 := strings.Repeat("ab", 32), strings.Repeat("0c", 32)
+	c, err := bind(t, map[string]string{"PAINEL_QR_SIGNING_KEYS": "1:" + seed1 + ", 7:" + seed2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.QRActiveKey != 7 || len(c.QRKeys) != 2 || c.QRKeys[1][0] != 0xab || c.QRKeys[7][0] != 0x0c {
+		t.Fatalf("keys %v active %d", c.QRKeys, c.QRActiveKey)
+	}
+	for _, e := range c.Effective() {
+		if e.Env == "PAINEL_QR_SIGNING_KEYS" && (strings.Contains(e.Value, seed1) || e.Value != "1:xxxxx,7:xxxxx") {
+			t.Errorf("Effective shows %q", e.Value)
+		}
+	}
+	for _, bad := range []string{"0:" + seed1, "256:" + seed1, "x:" + seed1, "1:" + seed1[:62], "1:zz" + seed1[2:], "1:" + seed1 + ",1:" + seed2, seed1} {
+		_, err := bind(t, map[string]string{"PAINEL_QR_SIGNING_KEYS": bad})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Source != "PAINEL_QR_SIGNING_KEYS" {
+			t.Errorf("%q: error %v, want one naming PAINEL_QR_SIGNING_KEYS", bad, err)
+			continue
+		}
+		if strings.Contains(err.Error(), seed1[4:]) {
+			t.Errorf("%q: error shows the seed: %v", bad, err)
+		}
+	}
 }

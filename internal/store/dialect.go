@@ -1,5 +1,13 @@
 package store
 
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
 // Dialect names a database engine. The few real differences between the
 // engines live here; everything else is portable SQL.
 type Dialect string
@@ -34,4 +42,19 @@ func (d Dialect) tableExistsQuery() string {
 		return `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
 	}
 	return `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key
+// constraint violation, on either engine.
+func IsUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		c := lite.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
 }
