@@ -690,3 +690,32 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidarHTTP sends arbitrary bodies to /qr-codes/validar as JSON,
+// multipart and other content types: never a 5xx.
+func FuzzValidarHTTP(f *testing.F) {
+	fx := newFixture(f)
+	is := fx.issue(f, KindCheckin, checkin)
+	f.Add(uint8(0), []byte(`{"conteudo":"`+is.Conteudo+`","consumir":true}`))
+	f.Add(uint8(0), []byte(`{"conteudo": 5}`))
+	f.Add(uint8(0), []byte(`{`))
+	f.Add(uint8(1), []byte("--x\r\nContent-Disposition: form-data; name=\"imagem\"; filename=\"a.png\"\r\n\r\n\x89PNG\r\n--x--\r\n"))
+	f.Add(uint8(1), []byte("--x\r\nContent-Disposition: form-data; name=\"conteudo\"\r\n\r\nabc\r\n--x--\r\n"))
+	f.Add(uint8(2), []byte("qualquer coisa"))
+	types := []string{"application/json", "multipart/form-data; boundary=x", "text/plain", "multipart/form-data", ""}
+	f.Fuzz(func(t *testing.T, ct uint8, body []byte) {
+		req, _ := http.NewRequest(http.MethodPost, fx.ts.URL+"/qr-codes/validar", bytes.NewReader(body))
+		if c := types[int(ct)%len(types)]; c != "" {
+			req.Header.Set("Content-Type", c)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Fatalf("%d for %q (%s): %s", res.StatusCode, body, types[int(ct)%len(types)], b)
+		}
+	})
+}
