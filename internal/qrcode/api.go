@@ -109,11 +109,13 @@ func (a *API) apiErr(ctx context.Context, err error) error {
 	return huma.Error500InternalServerError("erro interno; informe o request id")
 }
 
-// binaryResponses documents a 200 that is an Issued as JSON or one of the
-// file formats.
-func binaryResponses(api huma.API, desc string) map[string]*huma.Response {
-	schema := api.OpenAPI().Components.Schemas.Schema(typeOf[Issued](), true, "")
-	content := map[string]*huma.MediaType{"application/json": {Schema: schema}}
+// binaryResponses documents a 200 that is one of the file formats, or an
+// Issued as JSON when withJSON.
+func binaryResponses(api huma.API, desc string, withJSON bool) map[string]*huma.Response {
+	content := map[string]*huma.MediaType{}
+	if withJSON {
+		content["application/json"] = &huma.MediaType{Schema: api.OpenAPI().Components.Schemas.Schema(typeOf[Issued](), true, "")}
+	}
 	for _, f := range []string{FormatoPNG, FormatoSVG, FormatoPDF, FormatoEPS, FormatoTXT} {
 		mt := strings.SplitN(mediaTypes[f], ";", 2)[0]
 		content[mt] = &huma.MediaType{Schema: &huma.Schema{Type: "string", Format: "binary"}}
@@ -131,7 +133,7 @@ func registerGen[T any](a *API, api huma.API, kind Kind, summary, desc string, s
 		Summary:     summary,
 		Description: desc + "\n\nAnswers JSON with the code as a data URI, or the file itself with `?formato=png|svg|pdf|eps|txt` or a matching `Accept` header.",
 		Tags:        []string{"qr-codes"},
-		Responses:   binaryResponses(api, "The issued code"),
+		Responses:   binaryResponses(api, "The issued code", true),
 		Errors:      []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *genRequest[T]) (*fileOutput, error) {
 		input, o := split(&in.Body)
@@ -356,7 +358,7 @@ func (a *API) registerRecords(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "qr-imagem", Method: http.MethodGet, Path: "/qr-codes/{id}/imagem",
 		Summary: "Render an issued code again", Tags: []string{"qr-codes"},
-		Responses: binaryResponses(api, "The code's image"),
+		Responses: binaryResponses(api, "The code's image", false),
 		Errors:    []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *imageRequest) (*fileOutput, error) {
 		o := Opcoes{Formato: pickFormat(in.Formato, in.Accept), Escala: in.Escala, Tamanho: in.Tamanho, Estilo: in.Estilo,
