@@ -48,6 +48,11 @@ type Config struct {
 	QRKeys      map[uint8][]byte
 	QRActiveKey uint8
 	qrKeysRaw   string
+	// RedisURL enables the shared cache tier and cross-instance
+	// invalidation; empty: in-process cache only.
+	RedisURL           string
+	CacheBudgetBytes   int64
+	CacheOptimiseEvery time.Duration
 }
 
 // setting describes one configuration value: its flag and environment
@@ -188,8 +193,8 @@ func settings() []setting {
 			"how long /readyz answers 503 before the listener closes (lets a load balancer drain)",
 			func(c *Config) *time.Duration { return &c.ShutdownDelay }),
 		{
-			flag: "max-body", env: "PAINEL_MAX_BODY", def: "1MiB",
-			usage:   "largest request body accepted (larger gets 413)",
+			flag: "max-body", env: "PAINEL_MAX_BODY", def: "10MiB",
+			usage:   "largest request body accepted by any route (larger gets 413); JSON routes take at most 1MiB, uploads (QR photos, cache values) up to this",
 			accepts: "a size like 1048576, 512KiB, 1MiB or 10MB",
 			set: func(c *Config, v string) error {
 				n, err := ParseSize(v)
@@ -233,6 +238,43 @@ func settings() []setting {
 			},
 			get: func(c *Config) string { return c.qrKeysRaw },
 		},
+		{
+			flag: "redis-url", env: "PAINEL_REDIS_URL", def: "",
+			usage:   "Redis for the shared cache tier and invalidations between instances (empty: in-process cache only)",
+			accepts: "empty or redis://[user:pass@]host:port/db (rediss:// for TLS)",
+			secret:  true,
+			set: func(c *Config, v string) error {
+				if v != "" {
+					u, err := url.Parse(v)
+					if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+						return errors.New("not a redis:// URL")
+					}
+				}
+				c.RedisURL = v
+				return nil
+			},
+			get: func(c *Config) string { return c.RedisURL },
+		},
+		{
+			flag: "cache-budget", env: "PAINEL_CACHE_BUDGET", def: "256MiB",
+			usage:   "global byte budget shared by the cache areas",
+			accepts: "a size like 64MiB or 1GiB (at least 1MiB)",
+			set: func(c *Config, v string) error {
+				n, err := ParseSize(v)
+				if err != nil {
+					return err
+				}
+				if n < 1<<20 {
+					return errors.New("must be at least 1MiB")
+				}
+				c.CacheBudgetBytes = n
+				return nil
+			},
+			get: func(c *Config) string { return FormatSize(c.CacheBudgetBytes) },
+		},
+		durationSetting("cache-optimise-every", "PAINEL_CACHE_OPTIMISE_EVERY", "0s",
+			"how often the cache optimiser runs by itself (0s: only on POST /cache/otimizar)",
+			func(c *Config) *time.Duration { return &c.CacheOptimiseEvery }),
 	}
 }
 

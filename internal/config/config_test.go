@@ -31,6 +31,9 @@ var envNames = []string{
 	"PAINEL_WRITE_TIMEOUT",
 	"PAINEL_IDLE_TIMEOUT",
 	"PAINEL_QR_SIGNING_KEYS",
+	"PAINEL_REDIS_URL",
+	"PAINEL_CACHE_BUDGET",
+	"PAINEL_CACHE_OPTIMISE_EVERY",
 }
 
 func mapEnv(m map[string]string) func(string) string {
@@ -98,7 +101,7 @@ func TestDefaults(t *testing.T) {
 		{"CORSOrigins", len(c.CORSOrigins), 0},
 		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
 		{"ShutdownDelay", c.ShutdownDelay, time.Duration(0)},
-		{"MaxBodyBytes", c.MaxBodyBytes, int64(1 << 20)},
+		{"MaxBodyBytes", c.MaxBodyBytes, int64(10 << 20)},
 		{"ReadHeaderTimeout", c.ReadHeaderTimeout, 10 * time.Second},
 		{"ReadTimeout", c.ReadTimeout, 60 * time.Second},
 		{"WriteTimeout", c.WriteTimeout, 60 * time.Second},
@@ -707,20 +710,22 @@ func TestEffective(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"PAINEL_ADDR":                "127.0.0.1:9000",
-		"PAINEL_DATA_DIR":            "/srv/painel",
-		"PAINEL_DATABASE_URL":        "postgres://painel:xxxxx@db/painel",
-		"PAINEL_LOG_FORMAT":          "json",
-		"PAINEL_LOG_LEVEL":           "warn",
-		"PAINEL_ENV":                 "production",
-		"PAINEL_CORS_ORIGINS":        "https://a.example.com,https://b.example.com",
-		"PAINEL_SHUTDOWN_TIMEOUT":    "20s",
-		"PAINEL_SHUTDOWN_DELAY":      "3s",
-		"PAINEL_MAX_BODY":            "2MiB",
-		"PAINEL_READ_HEADER_TIMEOUT": "5s",
-		"PAINEL_READ_TIMEOUT":        "30s",
-		"PAINEL_WRITE_TIMEOUT":       "45s",
-		"PAINEL_IDLE_TIMEOUT":        "2m0s",
+		"PAINEL_ADDR":                 "127.0.0.1:9000",
+		"PAINEL_DATA_DIR":             "/srv/painel",
+		"PAINEL_DATABASE_URL":         "postgres://painel:xxxxx@db/painel",
+		"PAINEL_LOG_FORMAT":           "json",
+		"PAINEL_LOG_LEVEL":            "warn",
+		"PAINEL_ENV":                  "production",
+		"PAINEL_CORS_ORIGINS":         "https://a.example.com,https://b.example.com",
+		"PAINEL_SHUTDOWN_TIMEOUT":     "20s",
+		"PAINEL_SHUTDOWN_DELAY":       "3s",
+		"PAINEL_MAX_BODY":             "2MiB",
+		"PAINEL_READ_HEADER_TIMEOUT":  "5s",
+		"PAINEL_READ_TIMEOUT":         "30s",
+		"PAINEL_WRITE_TIMEOUT":        "45s",
+		"PAINEL_IDLE_TIMEOUT":         "2m0s",
+		"PAINEL_CACHE_BUDGET":         "256MiB",
+		"PAINEL_CACHE_OPTIMISE_EVERY": "0s",
 	}
 	entries := c.Effective()
 	if len(entries) != len(envNames) {
@@ -808,14 +813,14 @@ func FuzzParseSize(f *testing.F) {
 }
 
 func FuzzBindEnv(f *testing.F) {
-	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "")
-	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00")
-	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd")
-	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab")
+	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s")
+	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s")
+	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s")
+	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s")
 	f.Fuzz(func(t *testing.T, addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
-		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys string) {
+		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise string) {
 		values := []string{addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
-			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys}
+			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise}
 		m := map[string]string{}
 		for i, name := range envNames {
 			m[name] = values[i]
@@ -847,6 +852,7 @@ func FuzzBindEnv(f *testing.F) {
 		}
 		back["PAINEL_DATABASE_URL"] = c.DatabaseURL // secrets are shown redacted
 		back["PAINEL_QR_SIGNING_KEYS"] = c.qrKeysRaw
+		back["PAINEL_REDIS_URL"] = c.RedisURL
 		c2, err := Bind(newFlagSet(), mapEnv(back))
 		if err != nil {
 			t.Fatalf("Effective values of %+v do not read back: %v", c, err)

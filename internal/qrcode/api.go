@@ -82,8 +82,9 @@ func fileResponse(f *File, name string) *fileOutput {
 
 // API mounts the QR code routes.
 type API struct {
-	svc *Service
-	log *slog.Logger
+	svc     *Service
+	log     *slog.Logger
+	batches chan struct{} // slots for concurrent batches
 }
 
 // apiErr maps service errors to problem responses; unexpected errors are
@@ -134,7 +135,7 @@ func registerGen[T any](a *API, api huma.API, kind Kind, summary, desc string, s
 		Description: desc + "\n\nAnswers JSON with the code as a data URI, or the file itself with `?formato=png|svg|pdf|eps|txt` or a matching `Accept` header.",
 		Tags:        []string{"qr-codes"},
 		Responses:   binaryResponses(api, "The issued code", true),
-		Errors:      []int{http.StatusUnprocessableEntity},
+		Errors:      []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *genRequest[T]) (*fileOutput, error) {
 		input, o := split(&in.Body)
 		if f := pickFormat(in.Formato, in.Accept); f != "" {
@@ -163,7 +164,7 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{svc: svc, log: log}
+	a := &API{svc: svc, log: log, batches: make(chan struct{}, maxConcurrentLote)}
 	registerGen(a, api, KindCheckin, "Issue a check-in ticket",
 		"Single-use ticket. The participant's name and CPF stay on the server; the code carries only an Ed25519-signed token of 198 digits (QR version 5 at level M).",
 		func(r *CheckinRequest) (any, Opcoes) { return &r.CheckinInput, r.Opcoes })
@@ -186,6 +187,11 @@ func Register(api huma.API, svc *Service, log *slog.Logger) {
 		func(r *PixRequest) (any, Opcoes) { return &r.PixInput, r.Opcoes })
 
 	a.registerValidate(api)
+	// huma documents a RawBody as application/octet-stream too; this route
+	// takes only JSON and multipart.
+	if pi := api.OpenAPI().Paths["/qr-codes/validar"]; pi != nil && pi.Post != nil && pi.Post.RequestBody != nil {
+		delete(pi.Post.RequestBody.Content, "application/octet-stream")
+	}
 	a.registerRecords(api)
 	a.registerComandas(api)
 	a.registerStats(api)
@@ -223,14 +229,15 @@ func (a *API) registerValidate(api huma.API) {
 			"application/json": {Schema: jsonSchema},
 			"multipart/form-data": {Schema: &huma.Schema{Type: "object", Properties: map[string]*huma.Schema{
 				"imagem":        {Type: "string", Format: "binary", Description: "PNG or JPEG photo of the code"},
+				"conteudo":      {Type: "string", Description: "The scanned text (instead of imagem)"},
 				"consumir":      {Type: "boolean"},
 				"tipo_esperado": {Type: "string"},
 				"evento_id":     {Type: "string"},
 				"operador":      {Type: "string"},
 				"local":         {Type: "string"},
-			}, Required: []string{"imagem"}}},
+			}}},
 		}},
-		Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge},
+		Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType},
 	}, func(ctx context.Context, in *validateRequest) (*validateOutput, error) {
 		req, err := parseValidate(in.ContentType, in.RawBody)
 		if err != nil {
@@ -337,10 +344,12 @@ type imageRequest struct {
 }
 
 type revokeRequest struct {
-	ID   string `path:"id" minLength:"1" maxLength:"64" doc:"Code id"`
-	Body struct {
-		Motivo string `json:"motivo,omitempty" maxLength:"200" example:"ingresso extraviado"`
-	}
+	ID   string      `path:"id" minLength:"1" maxLength:"64" doc:"Code id"`
+	Body *revokeBody `required:"false"`
+}
+
+type revokeBody struct {
+	Motivo string `json:"motivo,omitempty" maxLength:"200" example:"ingresso extraviado"`
 }
 
 func (a *API) registerRecords(api huma.API) {
@@ -352,7 +361,7 @@ func (a *API) registerRecords(api huma.API) {
 		if err != nil {
 			return nil, a.apiErr(ctx, err)
 		}
-		return &recordOutput{Body: r}, nil
+		return &recordOutput{Body: r.Public()}, nil
 	})
 
 	huma.Register(api, huma.Operation{
@@ -370,6 +379,10 @@ func (a *API) registerRecords(api huma.API) {
 			o.Borda = &in.Borda
 		}
 		f, r, _, err := a.svc.Image(ctx, in.ID, o)
+		var fe *FieldError
+		if errors.As(err, &fe) { // these options came as query parameters
+			return nil, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "query." + fe.Field, Message: fe.Reason})
+		}
 		if err != nil {
 			return nil, a.apiErr(ctx, err)
 		}
@@ -381,11 +394,15 @@ func (a *API) registerRecords(api huma.API) {
 		Summary: "Revoke a code", Description: "A revoked code is refused by /qr-codes/validar with motivo revogado. Revoking again changes nothing.",
 		Tags: []string{"qr-codes"}, Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *revokeRequest) (*recordOutput, error) {
-		r, err := a.svc.Revoke(ctx, in.ID, in.Body.Motivo)
+		motivo := ""
+		if in.Body != nil {
+			motivo = in.Body.Motivo
+		}
+		r, err := a.svc.Revoke(ctx, in.ID, motivo)
 		if err != nil {
 			return nil, a.apiErr(ctx, err)
 		}
-		return &recordOutput{Body: r}, nil
+		return &recordOutput{Body: r.Public()}, nil
 	})
 }
 

@@ -719,3 +719,104 @@ func FuzzValidarHTTP(f *testing.F) {
 		}
 	})
 }
+
+// TestReviewFindings covers inputs a review found unsafe: bad bytes in ids
+// and scanned text (PostgreSQL refuses them), privacy of the record,
+// scanner line ends, tickets born expired, batch and layout limits.
+func TestReviewFindings(t *testing.T) {
+	run := func(t *testing.T, f *fixture) {
+		is := f.issue(t, KindCheckin, checkin)
+		for _, p := range []string{"/qr-codes/%ff", "/qr-codes/%00", "/qr-codes/%ff/imagem", "/qr-codes/comandas/%ff/saldo"} {
+			if res, b := f.get(t, p); res.StatusCode != 404 {
+				t.Errorf("GET %s: %d %s", p, res.StatusCode, b)
+			}
+		}
+		if res, b := f.post(t, "/qr-codes/%ff/revogar", map[string]any{}); res.StatusCode != 404 {
+			t.Errorf("revoke bad id: %d %s", res.StatusCode, b)
+		}
+		if res, b := f.post(t, "/qr-codes/comandas/%ff/movimentos", map[string]any{"tipo": "debito", "valor_centavos": 1, "chave_idempotencia": "k"}); res.StatusCode != 404 {
+			t.Errorf("move bad id: %d %s", res.StatusCode, b)
+		}
+		if v := f.validate(t, map[string]any{"conteudo": "abc\x00def"}); v.Valido || v.Motivo != MotivoMalformado {
+			t.Errorf("NUL: %+v", v)
+		}
+		// JSON cannot carry invalid UTF-8; multipart and decoded images can.
+		if v, err := f.svc.Validate(context.Background(), ValidarInput{Conteudo: "ab\xffcd"}); err != nil || v.Motivo != MotivoMalformado {
+			t.Errorf("invalid UTF-8: %+v %v", v, err)
+		}
+		// Keyboard-wedge scanners end with CR/LF.
+		if v := f.validate(t, map[string]any{"conteudo": " " + is.Conteudo + "\r\n"}); !v.Valido {
+			t.Errorf("ticket with a line end: %+v", v)
+		}
+		// The record never shows the full CPF; refusals do not name the holder.
+		_, b := f.get(t, "/qr-codes/"+is.ID)
+		if strings.Contains(string(b), "52998224725") || !strings.Contains(string(b), "***.982.247-**") {
+			t.Errorf("record exposes the CPF: %s", b)
+		}
+		if v := f.validate(t, map[string]any{"conteudo": is.Conteudo, "evento_id": "outro"}); v.Participante != nil {
+			t.Errorf("refusal names the holder: %+v", v)
+		}
+		if res, b := f.post(t, "/qr-codes/validar", map[string]any{"conteudo": is.Conteudo, "tipo_esperado": "zzz"}); res.StatusCode != 422 {
+			t.Errorf("unknown tipo_esperado: %d %s", res.StatusCode, b)
+		}
+		// Revoking needs no body.
+		req, _ := http.NewRequest(http.MethodPost, f.ts.URL+"/qr-codes/"+is.ID+"/revogar", nil)
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 200 {
+			t.Errorf("revoke without a body: %v %v", res, err)
+		}
+		// An expiry inside the current minute would be born expired.
+		soon := time.Now().Truncate(time.Minute).Add(59 * time.Second).UTC().Format(time.RFC3339)
+		body := map[string]any{"evento_id": "e", "participante": map[string]any{"nome": "Ana", "documento": cpfValido}, "valido_ate": soon}
+		if time.Now().Truncate(time.Minute).Add(59*time.Second).After(time.Now()) {
+			if res, b := f.post(t, "/qr-codes/checkin", body); res.StatusCode != 422 || !strings.Contains(string(b), "valido_ate") {
+				t.Errorf("expiry within this minute: %d %s", res.StatusCode, b)
+			}
+		}
+		// Batch limits, checked before anything is issued.
+		items := []map[string]any{{"tipo": "url", "dados": map[string]any{"url": "https://exemplo.com.br"}}}
+		if res, b := f.post(t, "/qr-codes/lote", map[string]any{"itens": items, "opcoes": map[string]any{"tamanho": 4000}}); res.StatusCode != 422 || !strings.Contains(string(b), "opcoes.tamanho") {
+			t.Errorf("batch tamanho 4000: %d %s", res.StatusCode, b)
+		}
+		if res, b := f.post(t, "/qr-codes/lote", map[string]any{"itens": items, "formato": "pdf",
+			"layout": map[string]any{"colunas": 10, "linhas": 15, "margem_mm": 50, "espacamento_mm": 30}}); res.StatusCode != 422 || !strings.Contains(string(b), "layout") {
+			t.Errorf("impossible layout: %d %s", res.StatusCode, b)
+		}
+		if res, b := f.post(t, "/qr-codes/lote", map[string]any{"itens": []map[string]any{{"tipo": "url", "dados": map[string]any{"url": "ftp://x"}}}, "formato": "pdf"}); res.StatusCode != 422 {
+			t.Errorf("pdf batch with no valid item: %d %s", res.StatusCode, b)
+		}
+		// A caption on a large image is not mistaken for an unscannable code.
+		if res, b := f.post(t, "/qr-codes/url", map[string]any{"url": "https://a.com", "tamanho": 4000, "texto": "Mesa 1", "cor": "#1a237e"}); res.StatusCode != 200 {
+			t.Errorf("large captioned code: %d %.200s", res.StatusCode, b)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { run(t, newFixture(t)) })
+	t.Run("postgres", func(t *testing.T) { run(t, newFixtureOn(t, testenv.FreshPostgresURL(t))) })
+}
+
+// TestSameKeyConcurrentDebits: retries of one movement never see their
+// own first debit as "insufficient balance".
+func TestSameKeyConcurrentDebits(t *testing.T) {
+	run := func(t *testing.T, f *fixture) {
+		for round := 0; round < 5; round++ {
+			is := f.issue(t, KindComanda, map[string]any{"numero": "7", "evento_id": "bar", "saldo_inicial_centavos": 100})
+			var wg sync.WaitGroup
+			var bad atomic.Int32
+			for i := 0; i < 20; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := f.svc.Move(context.Background(), is.ID, MovimentoInput{Tipo: "debito", ValorCentavos: 100, ChaveIdempotencia: "k1"}); err != nil {
+						bad.Add(1)
+						t.Log(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if bad.Load() != 0 {
+				t.Fatalf("round %d: %d of 20 retries of one key failed", round, bad.Load())
+			}
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { run(t, newFixture(t)) })
+	t.Run("postgres", func(t *testing.T) { run(t, newFixtureOn(t, testenv.FreshPostgresURL(t))) })
+}

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -19,6 +21,45 @@ import (
 
 // MaxBatch is the most items one batch may hold.
 const MaxBatch = 1000
+
+// Limits on each image of a batch.
+const (
+	maxBatchPixels = 1024
+	maxBatchScale  = 16
+)
+
+// sheetLayout converts the request's layout, with the defaults.
+func sheetLayout(l *Layout) render.SheetLayout {
+	layout := render.SheetLayout{Columns: 4, Rows: 6, MarginMM: 10, GapMM: 4, PageSize: "A4"}
+	if l != nil {
+		if l.Colunas > 0 {
+			layout.Columns = l.Colunas
+		}
+		if l.Linhas > 0 {
+			layout.Rows = l.Linhas
+		}
+		if l.MargemMM > 0 {
+			layout.MarginMM = l.MargemMM
+		}
+		if l.EspacamentoMM > 0 {
+			layout.GapMM = l.EspacamentoMM
+		}
+	}
+	return layout
+}
+
+// checkLayout renders one version-10 label with the layout, so a layout
+// whose cells are too small fails before any code is issued.
+func checkLayout(l *Layout) error {
+	c, err := encode(strings.Repeat("9", 400), qr.M) // a version-10 payload
+	if err != nil {
+		return err
+	}
+	if err := render.Sheet(io.Discard, []render.Label{{Grid: gridOf(c), Caption: "Etiqueta"}}, sheetLayout(l)); err != nil {
+		return fieldErr("layout", "as etiquetas não cabem na página: %v", err)
+	}
+	return nil
+}
 
 // LoteItem is one code of a batch.
 type LoteItem struct {
@@ -149,11 +190,22 @@ func (s *Service) Batch(ctx context.Context, in LoteInput) (*LoteResposta, []*Is
 	if in.Opcoes != nil {
 		o = *in.Opcoes
 	}
+	// Every item is rendered (and styled ones decoded): bound the image size
+	// so a batch cannot ask for a thousand 4,000-pixel renders.
+	if o.Tamanho > maxBatchPixels {
+		return nil, nil, fieldErr("opcoes.tamanho", "no lote, no máximo %d pixels", maxBatchPixels)
+	}
+	if o.Escala > maxBatchScale {
+		return nil, nil, fieldErr("opcoes.escala", "no lote, no máximo %d pixels por módulo", maxBatchScale)
+	}
 	switch in.Formato {
 	case "", "json":
 		o.Formato = FormatoBase64
 	case "pdf":
-		o.Formato = FormatoPNG // not used for the sheet, which draws vectors
+		o.Formato = FormatoPNG
+		if err := checkLayout(in.Layout); err != nil {
+			return nil, nil, err
+		}
 	case "zip":
 		if o.Formato == "" || o.Formato == FormatoBase64 {
 			o.Formato = FormatoPNG
@@ -168,6 +220,9 @@ func (s *Service) Batch(ctx context.Context, in LoteInput) (*LoteResposta, []*Is
 			fe.Field = "opcoes." + fe.Field
 		}
 		return nil, nil, err
+	}
+	if in.Formato == "pdf" {
+		plan.noFile = true // the sheet draws its own vectors
 	}
 	resp := &LoteResposta{Total: len(in.Itens)}
 	issued := make([]*Issued, len(in.Itens))
@@ -217,21 +272,7 @@ func asField(err error, fe **FieldError) bool { return errors.As(err, fe) }
 
 // Sheet renders the issued codes as a PDF label sheet.
 func Sheet(issued []*Issued, captions []string, l *Layout) ([]byte, error) {
-	layout := render.SheetLayout{Columns: 4, Rows: 6, MarginMM: 10, GapMM: 4, PageSize: "A4"}
-	if l != nil {
-		if l.Colunas > 0 {
-			layout.Columns = l.Colunas
-		}
-		if l.Linhas > 0 {
-			layout.Rows = l.Linhas
-		}
-		if l.MargemMM > 0 {
-			layout.MarginMM = l.MargemMM
-		}
-		if l.EspacamentoMM > 0 {
-			layout.GapMM = l.EspacamentoMM
-		}
-	}
+	layout := sheetLayout(l)
 	var labels []render.Label
 	for i, is := range issued {
 		if is == nil {
@@ -248,8 +289,14 @@ func Sheet(issued []*Issued, captions []string, l *Layout) ([]byte, error) {
 		}
 		labels = append(labels, render.Label{Grid: gridOf(c), Caption: text})
 	}
+	if len(labels) == 0 {
+		return nil, fieldErr("itens", "nenhum item válido para a folha de etiquetas")
+	}
 	var buf bytes.Buffer
 	if err := render.Sheet(&buf, labels, layout); err != nil {
+		if errors.Is(err, render.ErrInvalidOptions) || errors.Is(err, render.ErrTooLarge) {
+			return nil, fieldErr("layout", "%v", err)
+		}
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -274,7 +321,19 @@ func (a *API) registerBatch(api huma.API) {
 		}}},
 		Errors: []int{http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *loteRequest) (*batchOutput, error) {
+		select {
+		case a.batches <- struct{}{}:
+			defer func() { <-a.batches }()
+		default:
+			return nil, huma.Error503ServiceUnavailable("lotes demais em andamento; tente de novo em instantes")
+		}
+		// Finish well inside the server's write timeout, or say so.
+		ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+		defer cancel()
 		resp, issued, err := a.svc.Batch(ctx, in.Body)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, huma.Error503ServiceUnavailable("o lote demorou demais; divida-o em lotes menores")
+		}
 		if err != nil {
 			return nil, a.apiErr(ctx, err)
 		}
@@ -311,6 +370,12 @@ func (a *API) registerBatch(api huma.API) {
 		return out, nil
 	})
 }
+
+// batchTimeout bounds one batch; concurrent batches are limited too.
+const (
+	batchTimeout      = 45 * time.Second
+	maxConcurrentLote = 2
+)
 
 type batchOutput struct {
 	ContentType        string `header:"Content-Type"`

@@ -43,6 +43,9 @@ type Movimento struct {
 
 // Balance returns a comanda's balance.
 func (s *Service) Balance(ctx context.Context, id string) (*Saldo, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
 	var sd Saldo
 	var at int64
 	err := s.st.DB.QueryRowContext(ctx, `SELECT c.id, c.numero, c.evento_id, c.saldo_centavos, c.atualizado_em, q.status
@@ -78,6 +81,9 @@ func (s *Service) Move(ctx context.Context, id string, in MovimentoInput) (*Movi
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
 	for attempt := 0; ; attempt++ {
 		m, err := s.move(ctx, id, in)
 		if err != nil && store.IsUniqueViolation(err) && attempt < 3 {
@@ -90,6 +96,12 @@ func (s *Service) Move(ctx context.Context, id string, in MovimentoInput) (*Movi
 func (s *Service) move(ctx context.Context, id string, in MovimentoInput) (*Movimento, error) {
 	var out *Movimento
 	err := s.st.Tx(ctx, func(tx *sql.Tx) error {
+		// Lock the comanda's row first (a no-op update works on both
+		// engines), so a repeat of the same key waits for the first and then
+		// finds its movement instead of racing it to the balance check.
+		if _, err := tx.ExecContext(ctx, `UPDATE comandas SET atualizado_em = atualizado_em WHERE id = $1`, id); err != nil {
+			return err
+		}
 		prev, err := movementByKey(ctx, tx, id, in.ChaveIdempotencia)
 		if err == nil {
 			if prev.Tipo != in.Tipo || prev.ValorCentavos != in.ValorCentavos {

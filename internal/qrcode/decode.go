@@ -12,9 +12,13 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 )
 
-// maxDecodePixels bounds the images we decode (a 40-megapixel upload would
-// cost seconds and hundreds of MB).
-const maxDecodePixels = 16_000_000
+// maxDecodePixels bounds the images we decode (a 12-megapixel phone photo
+// passes; a 40-megapixel upload would cost seconds and hundreds of MB).
+const maxDecodePixels = 12_600_000
+
+// decodeSlots bounds concurrent decodes of uploads: each can hold ~100 MB
+// while it runs.
+var decodeSlots = make(chan struct{}, 2)
 
 // ErrNoCode reports an image in which no QR code could be read.
 var ErrNoCode = errors.New("nenhum QR code legível na imagem")
@@ -59,6 +63,8 @@ func DecodeBytes(b []byte) (string, error) {
 	if cfg.Width*cfg.Height > maxDecodePixels {
 		return "", fmt.Errorf("imagem grande demais (%dx%d); máximo %d pixels", cfg.Width, cfg.Height, maxDecodePixels)
 	}
+	decodeSlots <- struct{}{}
+	defer func() { <-decodeSlots }()
 	img, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return "", fmt.Errorf("imagem corrompida: %w", err)

@@ -1,6 +1,7 @@
 package qrcode
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"net/url"
@@ -227,8 +228,10 @@ func (in *CheckinInput) validate(now time.Time) error {
 	if !ValidCPF(in.Participante.Documento) {
 		return fieldErr("participante.documento", "CPF inválido (dígitos verificadores não conferem)")
 	}
-	if in.ValidoAte != nil && !in.ValidoAte.After(now) {
-		return fieldErr("valido_ate", "deve estar no futuro")
+	// The token keeps whole minutes: the expiry must still be ahead once
+	// truncated, or the ticket would be born expired.
+	if in.ValidoAte != nil && !in.ValidoAte.Truncate(time.Minute).After(now) {
+		return fieldErr("valido_ate", "deve estar pelo menos no próximo minuto")
 	}
 	return nil
 }
@@ -298,10 +301,13 @@ func (in *PersonalizadoInput) text() (string, error) {
 		}
 		return v, nil
 	case map[string]any:
-		b, err := json.Marshal(v)
-		if err != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // keep & < > as written
+		if err := enc.Encode(v); err != nil {
 			return "", fieldErr("dados", "objeto JSON inválido")
 		}
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		if len(b) > 2000 {
 			return "", fieldErr("dados", "objeto JSON grande demais (%d bytes; máximo 2000)", len(b))
 		}

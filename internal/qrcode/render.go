@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"strconv"
 	"strings"
 
 	"github.com/painel-universal/painel/internal/qrcode/qr"
@@ -49,7 +50,11 @@ var mediaTypes = map[string]string{
 // names none of ours: JSON).
 func FormatFromAccept(accept string) string {
 	for _, part := range strings.Split(accept, ",") {
-		mt := strings.TrimSpace(strings.SplitN(part, ";", 2)[0])
+		mt, params, _ := strings.Cut(part, ";")
+		mt = strings.TrimSpace(mt)
+		if q := acceptQ(params); q == 0 {
+			continue // q=0: "not this one"
+		}
 		for f, m := range mediaTypes {
 			if mt == strings.SplitN(m, ";", 2)[0] {
 				return f
@@ -62,12 +67,28 @@ func FormatFromAccept(accept string) string {
 	return ""
 }
 
+// acceptQ reads the q parameter of an Accept entry (1 when absent).
+func acceptQ(params string) float64 {
+	for _, p := range strings.Split(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(k, "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
+}
+
 // renderPlan is the validated form of Opcoes.
 type renderPlan struct {
 	formato string
 	level   qr.Level
 	opts    render.Options
 	styled  bool // style, colours or logo: decode the result before returning it
+	noFile  bool // record only (a batch's PDF sheet draws its own labels)
 	avisos  []string
 }
 
@@ -210,7 +231,12 @@ type File struct {
 func (p *renderPlan) renderFile(c *qr.Code, text string) (*File, error) {
 	g := gridOf(c)
 	if p.styled {
-		img, err := render.Image(g, p.opts)
+		// Read back a small render with the same style, colours and logo:
+		// what fails there fails at any size, and it bounds the decode cost
+		// whatever tamanho or escala asked for.
+		check := p.opts
+		check.Scale, check.Size, check.Caption = 6, 0, ""
+		img, err := render.Image(g, check)
 		if err != nil {
 			return nil, err
 		}

@@ -238,9 +238,11 @@ func (s *Service) issue(ctx context.Context, is *issue, plan *renderPlan) (*Issu
 	if err != nil {
 		return nil, err
 	}
-	file, err := plan.renderFile(code, is.content)
-	if err != nil {
-		return nil, err
+	var file *File
+	if !plan.noFile {
+		if file, err = plan.renderFile(code, is.content); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	rec := Record{
@@ -256,8 +258,8 @@ func (s *Service) issue(ctx context.Context, is *issue, plan *renderPlan) (*Issu
 	if err := s.insert(ctx, &rec, is.comanda); err != nil {
 		return nil, err
 	}
-	out := &Issued{Record: rec, Avisos: plan.avisos, File: file}
-	if plan.formato == FormatoBase64 {
+	out := &Issued{Record: *rec.Public(), Avisos: plan.avisos, File: file}
+	if plan.formato == FormatoBase64 && file != nil {
 		out.Imagem = file.DataURI()
 	}
 	return out, nil
@@ -339,9 +341,43 @@ func scanRecord(row rowScanner, now time.Time) (*Record, error) {
 	return &r, nil
 }
 
+// validID tells an id we could have issued: 16 lowercase hex digits.
+// Anything else is simply not found (and never reaches the database, which
+// may refuse invalid UTF-8 or NUL bytes).
+func validID(id string) bool {
+	if len(id) != 16 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Get returns the code with id.
 func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
+	if !validID(id) {
+		return nil, ErrNotFound
+	}
 	return scanRecord(s.st.DB.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM qr_codes WHERE id = $1`, id), s.now())
+}
+
+// Public returns a copy of r fit to show: the participant's CPF masked.
+// The full CPF stays on the server for whoever checks the database.
+func (r *Record) Public() *Record {
+	out := *r
+	if p, ok := r.Metadados["participante"].(map[string]any); ok {
+		meta := make(map[string]any, len(r.Metadados))
+		for k, v := range r.Metadados {
+			meta[k] = v
+		}
+		doc, _ := p["documento"].(string)
+		meta["participante"] = map[string]any{"nome": p["nome"], "documento": maskCPF(doc)}
+		out.Metadados = meta
+	}
+	return &out
 }
 
 func (s *Service) byContent(ctx context.Context, text string) (*Record, error) {
@@ -374,6 +410,9 @@ func (s *Service) Image(ctx context.Context, id string, o Opcoes) (*File, *Recor
 func (s *Service) Revoke(ctx context.Context, id, motivo string) (*Record, error) {
 	if err := validText("motivo", motivo, false, 200); err != nil {
 		return nil, err
+	}
+	if !validID(id) {
+		return nil, ErrNotFound
 	}
 	res, err := s.st.DB.ExecContext(ctx, `UPDATE qr_codes SET status = 'revogado', revogado_em = $2, motivo_revogacao = $3
 		WHERE id = $1 AND status <> 'revogado'`, id, s.now().UnixMilli(), motivo)

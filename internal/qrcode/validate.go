@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/painel-universal/painel/internal/qrcode/token"
 )
@@ -73,9 +74,22 @@ func (s *Service) Validate(ctx context.Context, in ValidarInput) (*Validacao, er
 	); err != nil {
 		return nil, err
 	}
-	text := in.Conteudo
-	if strings.TrimSpace(text) == "" {
+	if in.TipoEsperado != "" {
+		if _, ok := ParseKind(in.TipoEsperado); !ok {
+			return nil, fieldErr("tipo_esperado", "tipo desconhecido")
+		}
+	}
+	if err := validText("evento_id", in.EventoID, false, 64); err != nil {
+		return nil, err
+	}
+	// Keyboard-wedge scanners add CR/LF; leading or trailing blanks are never
+	// part of a code we issue.
+	text := strings.TrimSpace(in.Conteudo)
+	if text == "" {
 		return refuse(MotivoMalformado, "conteúdo vazio"), nil
+	}
+	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
+		return refuse(MotivoMalformado, "conteúdo com bytes inválidos"), nil
 	}
 	now := s.now()
 	var rec *Record
@@ -123,6 +137,9 @@ func (s *Service) Validate(ctx context.Context, in ValidarInput) (*Validacao, er
 		v.Motivo, v.Detalhe = MotivoExpirado, "validade encerrada"
 	default:
 		v.Valido = true
+	}
+	if !v.Valido {
+		v.Participante = nil // only the door that may let the holder in sees who it is
 	}
 	if !v.Valido || !in.Consumir || rec.Tipo != KindCheckin {
 		return v, nil
