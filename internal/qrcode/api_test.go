@@ -767,7 +767,7 @@ func TestReviewFindings(t *testing.T) {
 		// An expiry inside the current minute would be born expired.
 		soon := time.Now().Truncate(time.Minute).Add(59 * time.Second).UTC().Format(time.RFC3339)
 		body := map[string]any{"evento_id": "e", "participante": map[string]any{"nome": "Ana", "documento": cpfValido}, "valido_ate": soon}
-		if time.Now().Truncate(time.Minute).Add(59*time.Second).After(time.Now()) {
+		if time.Now().Truncate(time.Minute).Add(59 * time.Second).After(time.Now()) {
 			if res, b := f.post(t, "/qr-codes/checkin", body); res.StatusCode != 422 || !strings.Contains(string(b), "valido_ate") {
 				t.Errorf("expiry within this minute: %d %s", res.StatusCode, b)
 			}
