@@ -445,3 +445,56 @@ func TestQRCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestCacheSimulateCommand(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "loop.txt")
+	var b strings.Builder
+	for round := 0; round < 20; round++ {
+		for k := 0; k < 50; k++ {
+			fmt.Fprintf(&b, "%d\r\n", k)
+		}
+	}
+	if err := os.WriteFile(trace, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, nil, "cache", "simulate", "-trace", trace, "-capacity", "40,60", "-json")
+	if code != 0 {
+		t.Fatalf("simulate: %d %s", code, errs)
+	}
+	var rows []struct {
+		Policy   string  `json:"policy"`
+		Capacity int     `json:"capacity"`
+		HitRatio float64 `json:"hit_ratio"`
+		Requests int     `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 10 {
+		t.Fatalf("output %v: %s", err, out)
+	}
+	for _, r := range rows {
+		if r.Requests != 1000 {
+			t.Errorf("%+v: requests", r)
+		}
+		// A loop of 50 keys: LRU at 40 entries never hits; at 60 everything
+		// after the first round hits.
+		if r.Policy == "lru" && r.Capacity == 40 && r.HitRatio != 0 {
+			t.Errorf("LRU below the loop size hit %v", r.HitRatio)
+		}
+		if r.Capacity == 60 && r.HitRatio < 0.94 {
+			t.Errorf("%s at 60 entries: %v, want 0.95", r.Policy, r.HitRatio)
+		}
+	}
+	for _, args := range [][]string{
+		{"cache", "simulate", "-trace", trace},
+		{"cache", "simulate", "-trace", trace, "-capacity", "0"},
+		{"cache", "simulate", "-trace", trace, "-capacity", "10", "-policy", "aleatoria"},
+		{"cache", "voar"},
+	} {
+		if code, _, errs := runCmd(t, nil, args...); code != 2 || errs == "" {
+			t.Errorf("%v: exit %d %q", args, code, errs)
+		}
+	}
+	if code, _, _ := runCmd(t, nil, "cache", "simulate", "-trace", filepath.Join(dir, "nao-existe"), "-capacity", "10"); code != 1 {
+		t.Errorf("missing trace: exit %d", code)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/painel-universal/painel/internal/cache"
 	"github.com/painel-universal/painel/internal/config"
 	"github.com/painel-universal/painel/internal/httpapi"
 	"github.com/painel-universal/painel/internal/qrcode"
@@ -130,18 +131,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 	}
 
 	bg := newWorkers(log)
+	readyChecks := []func(context.Context) error{func(ctx context.Context) error {
+		if err := st.Ready(ctx); err != nil {
+			reason := "database unreachable"
+			if errors.Is(err, store.ErrNotMigrated) {
+				reason = "database schema not migrated"
+			}
+			return &httpapi.NotReadyError{Reason: reason, Err: err}
+		}
+		return nil
+	}}
 	srv := httpapi.New(httpapi.Options{
 		Logger:       log,
 		Version:      versionInfo().Versao,
 		CORSOrigins:  cfg.CORSOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Ready: func(ctx context.Context) error {
-			if err := st.Ready(ctx); err != nil {
-				reason := "database unreachable"
-				if errors.Is(err, store.ErrNotMigrated) {
-					reason = "database schema not migrated"
+			for _, check := range readyChecks {
+				if err := check(ctx); err != nil {
+					return err
 				}
-				return &httpapi.NotReadyError{Reason: reason, Err: err}
 			}
 			return nil
 		},
@@ -154,6 +163,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		return err
 	}
 	qrcode.Register(srv.API, qrcode.NewService(st, keys, log), log)
+	cm, err := cache.NewManager(ctx, st, cfg.CacheBudgetBytes, log)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("cache: %w", err)
+	}
+	var tier *cache.RedisTier
+	if cfg.RedisURL != "" {
+		if tier, err = cache.NewRedisTier(ctx, cfg.RedisURL, cm.ApplyRemote, log); err != nil {
+			st.Close()
+			return err
+		}
+		cm.SetTier(tier)
+		readyChecks = append(readyChecks, func(ctx context.Context) error {
+			if err := tier.Ping(ctx); err != nil {
+				return &httpapi.NotReadyError{Reason: "redis unreachable", Err: err}
+			}
+			return nil
+		})
+	}
+	cache.Register(srv.API, cm, log)
 	if h.routes != nil {
 		h.routes(srv)
 	}
@@ -164,6 +193,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	bg.Go("store maintenance", st.Maintain)
+	bg.Go("cache analysis", func(ctx context.Context) error { return cm.Run(ctx, cfg.CacheOptimiseEvery) })
+	if tier != nil {
+		bg.Go("cache invalidations", tier.Run)
+		defer tier.Close()
+	}
 	hs := srv.HTTPServer(cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout, cfg.IdleTimeout)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()

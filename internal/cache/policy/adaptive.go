@@ -1,0 +1,416 @@
+package policy
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// adaptive is the "adaptativo" policy: otter v2 (W-TinyLFU with hill climbing) weighted by
+// Entry.weight, with MaximumWeight = MaxBytes.
+//
+// Limits. otter inserts first and evicts later, in a maintenance pass that normally runs
+// asynchronously. To make the limits hold when an operation returns:
+//   - writers (Set, Delete, Clear, Resize, RemoveExpired) are serialised by mu. After a write,
+//     if the exact stored weight (bytes) exceeds maxBytes, CleanUp runs otter's pending
+//     maintenance on the caller: it replays the write buffer and evicts until the policy's
+//     weighted size is within the maximum, and with writers serialised that is everything
+//     stored;
+//   - bytes and items are exact: Set adds the entry it stored, and the synchronous deletion
+//     listener (OnAtomicDeletion, which runs under otter's bucket lock when an entry leaves the
+//     table) subtracts every entry that leaves, whatever removes it. Only writers add, so
+//     outside a write they can only fall; Len and Bytes read them under mu, so they never see a
+//     write half done;
+//   - MaxItems: while items > maxItems, expired entries are removed first (CleanUp, then
+//     purgeExpired), then the coldest entry in otter's eviction order (Coldest), other than the
+//     one just written, is invalidated and reported as Size.
+//
+// otter may also refuse a new entry: W-TinyLFU's admission can evict the candidate rather than
+// the victim. That is reported as Size, like any eviction.
+//
+// Expiry. otter keeps the deadline (its ExpiryCalculator sets it from ExpiresAt at every write)
+// and removes expired entries with its timer wheel, whose finest tick is about 1 s. Its clock is
+// a shared coarse clock (an atomic load, updated every coarseResolution), so reads do not pay for
+// reading the time; the wrapper checks ExpiresAt precisely instead, and only for entries that
+// have one: Get, Peek and Keys never return an entry past its ExpiresAt, and Get removes it.
+// Any removal of an entry past its ExpiresAt is reported as Expired, whatever otter's cause.
+//
+// Reads (Get, Peek) take no lock of ours: a Get hit is otter's GetIfPresent, the ExpiresAt check
+// and one atomic load (are removals waiting to be reported?), and allocates nothing.
+//
+// Reasons. otter's causes map directly (Overflow → Size, Expiration → Expired, Replacement →
+// Replaced) except Invalidation, which Delete, Clear and the MaxItems trimming all produce; they
+// run under mu and set invalReason first, so the listener knows which it is.
+//
+// Reporting. The listener runs under otter's locks, so it only queues the removal; every
+// operation reports the queued removals once it holds no lock (Get and Peek only when the queue
+// is not empty). Removals otter makes in the background (the timer wheel, in maintenance passes
+// run on their own goroutines) are reported by the next operation.
+type adaptive struct {
+	c *otter.Cache[string, *Entry]
+
+	mu       sync.Mutex // serialises writers, and Len/Bytes against them
+	maxBytes int64      // guarded by mu
+	maxItems int64      // guarded by mu
+	// ttlKeys holds (at least) the keys whose entry has an expiry; guarded by mu. otter lists
+	// no entry it knows to be expired (Coldest, Keys and All skip them) and its timer wheel
+	// removes them only once their tick has passed, so this is how purgeExpired finds the
+	// rest. Keys whose entry otter removed are pruned when the map outgrows the cache.
+	ttlKeys map[string]struct{}
+
+	bytes       atomic.Int64 // weight of the stored entries
+	items       atomic.Int64 // number of stored entries
+	expired     atomic.Int64 // entries removed as expired, ever
+	invalReason atomic.Int32 // the Reason of otter's CauseInvalidation
+
+	nanos   func() int64 // the precise clock, Unix nanoseconds
+	onEvict func(*Entry, Reason)
+
+	evMu    sync.Mutex
+	queue   []evicted // guarded by evMu
+	spare   []evicted // guarded by evMu
+	pending atomic.Bool
+}
+
+// coarseResolution is how often the shared clock of the adaptive caches reads the time.
+const coarseResolution = 10 * time.Millisecond
+
+var (
+	coarseOnce  sync.Once
+	coarseClock *otter.CoarseClock
+)
+
+// sharedCoarseClock returns the clock shared by the adaptive caches that use the real time. Its
+// goroutine runs for the life of the process once an adaptive cache has been created.
+func sharedCoarseClock() *otter.CoarseClock {
+	coarseOnce.Do(func() { coarseClock = otter.NewCoarseClock(coarseResolution) })
+	return coarseClock
+}
+
+// clockFunc adapts Config.Now to otter's Clock. It returns no ticks: with a fake clock there is
+// no periodic clean-up, and expiry is found by reads, writes and RemoveExpired.
+type clockFunc func() time.Time
+
+func (f clockFunc) NowNano() int64                      { return f().UnixNano() }
+func (f clockFunc) Tick(time.Duration) <-chan time.Time { return nil }
+
+func realNanos() int64 { return time.Now().UnixNano() }
+
+// expiryWriting sets an entry's deadline from its ExpiresAt at every write; reads leave it.
+func expiryWriting(e otter.Entry[string, *Entry]) time.Duration {
+	exp := e.Value.exp
+	if exp == 0 {
+		return math.MaxInt64
+	}
+	// SnapshotAtNano is otter's clock reading for this write: the deadline is exp exactly
+	if d := exp - e.SnapshotAtNano; d > 0 {
+		return time.Duration(d)
+	}
+	// already past by otter's clock: the smallest lifetime (0 would mean "keep the deadline")
+	return 1
+}
+
+func newAdaptive(cfg Config) (*adaptive, error) {
+	a := &adaptive{
+		maxBytes: cfg.MaxBytes,
+		maxItems: int64(cfg.MaxItems),
+		onEvict:  cfg.OnEvict,
+		ttlKeys:  make(map[string]struct{}),
+		nanos:    realNanos,
+	}
+	a.invalReason.Store(int32(Deleted))
+	opts := &otter.Options[string, *Entry]{
+		MaximumWeight:    uint64(cfg.MaxBytes),
+		Weigher:          func(_ string, e *Entry) uint32 { return uint32(e.weight) },
+		ExpiryCalculator: otter.ExpiryWritingFunc(expiryWriting),
+		OnAtomicDeletion: a.removed,
+	}
+	if now := cfg.Now; now != nil {
+		opts.Clock = clockFunc(now)
+		a.nanos = func() int64 { return now().UnixNano() }
+	} else {
+		opts.Clock = sharedCoarseClock()
+	}
+	c, err := otter.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	a.c = c
+	return a, nil
+}
+
+// expiredAt reports whether e has expired at now.
+func expiredAt(e *Entry, now int64) bool { return e.exp != 0 && e.exp <= now }
+
+// live reports whether e has not expired, reading the clock only if e has an expiry.
+func (a *adaptive) live(e *Entry) bool { return e.exp == 0 || e.exp > a.nanos() }
+
+// removed is otter's OnAtomicDeletion: it runs under the bucket lock of the key, before the
+// removal is visible.
+func (a *adaptive) removed(ev otter.DeletionEvent[string, *Entry]) {
+	a.bytes.Add(-ev.Value.weight)
+	a.items.Add(-1)
+	var r Reason
+	switch {
+	case ev.Cause == otter.CauseExpiration || !a.live(ev.Value):
+		r = Expired
+		a.expired.Add(1)
+	case ev.Cause == otter.CauseOverflow:
+		r = Size
+	case ev.Cause == otter.CauseReplacement:
+		r = Replaced
+	default:
+		r = Reason(a.invalReason.Load())
+	}
+	if a.onEvict == nil {
+		return
+	}
+	a.evMu.Lock()
+	a.queue = append(a.queue, evicted{ev.Value, r})
+	a.pending.Store(true)
+	a.evMu.Unlock()
+}
+
+// maxSpareEvents bounds the capacity of the queue buffer kept for reuse (Clear may queue the
+// whole cache).
+const maxSpareEvents = 1024
+
+// report calls OnEvict for the queued removals; the caller holds no lock. Concurrent callers
+// each report a disjoint part of the queue.
+func (a *adaptive) report() {
+	for a.pending.Load() {
+		a.evMu.Lock()
+		q := a.queue
+		a.queue, a.spare = a.spare[:0], nil
+		a.pending.Store(false)
+		a.evMu.Unlock()
+		for i, ev := range q {
+			a.onEvict(ev.e, ev.r)
+			q[i] = evicted{}
+		}
+		a.evMu.Lock()
+		if a.spare == nil && cap(q) <= maxSpareEvents {
+			a.spare = q[:0]
+		}
+		a.evMu.Unlock()
+	}
+}
+
+func (a *adaptive) Policy() string { return Adaptativo }
+
+func (a *adaptive) Get(key string) (*Entry, bool) {
+	if e, ok := a.c.GetIfPresent(key); ok && a.live(e) {
+		if a.pending.Load() {
+			a.report()
+		}
+		return e, true
+	}
+	return a.miss(key)
+}
+
+// miss removes the key's entry if it has expired: ComputeIfPresent only looks up an absent key,
+// removes an entry that otter knows to be expired by itself, and removeIfExpired the ones only
+// the precise clock knows.
+func (a *adaptive) miss(key string) (*Entry, bool) {
+	a.c.ComputeIfPresent(key, a.removeIfExpired)
+	if a.pending.Load() {
+		a.report()
+	}
+	return nil, false
+}
+
+// removeIfExpired is a ComputeIfPresent function that removes an expired entry.
+func (a *adaptive) removeIfExpired(old *Entry) (*Entry, otter.ComputeOp) {
+	if a.live(old) {
+		return old, otter.CancelOp
+	}
+	return old, otter.InvalidateOp
+}
+
+func (a *adaptive) Peek(key string) (*Entry, bool) {
+	e, ok := a.c.GetEntryQuietly(key)
+	if a.pending.Load() {
+		a.report()
+	}
+	if !ok || !a.live(e.Value) {
+		return nil, false
+	}
+	return e.Value, true
+}
+
+func (a *adaptive) Set(e *Entry) error {
+	if e == nil {
+		return ErrNilEntry
+	}
+	cp := stored(e)
+	if cp.weight > math.MaxUint32 {
+		return ErrTooLarge
+	}
+	a.mu.Lock()
+	if cp.weight > a.maxBytes {
+		a.mu.Unlock()
+		return ErrTooLarge
+	}
+	if cp.exp != 0 {
+		if !a.live(cp) {
+			// expired on arrival: not stored, the key's entry replaced by nothing
+			a.invalReason.Store(int32(Replaced))
+			a.c.Invalidate(cp.Key)
+			a.invalReason.Store(int32(Deleted))
+			delete(a.ttlKeys, cp.Key)
+			a.mu.Unlock()
+			if a.onEvict != nil {
+				a.report()
+				a.onEvict(cp, Expired)
+			}
+			return nil
+		}
+		a.ttlKeys[cp.Key] = struct{}{}
+		if len(a.ttlKeys) > 2*int(a.items.Load())+64 {
+			a.purgeExpired("")
+		}
+	} else if len(a.ttlKeys) > 0 {
+		delete(a.ttlKeys, cp.Key)
+	}
+	a.c.Set(cp.Key, cp)
+	a.bytes.Add(cp.weight)
+	a.items.Add(1)
+	a.enforce(cp.Key)
+	a.mu.Unlock()
+	a.report()
+	return nil
+}
+
+// enforce brings the cache within its limits; mu is held. skip is not evicted for MaxItems.
+func (a *adaptive) enforce(skip string) {
+	// otter's maintenance evicts until its accounted weight fits; one pass replays the whole
+	// write buffer, which holds at most the few tasks of the serialised writers
+	for i := 0; i < 4 && a.bytes.Load() > a.maxBytes; i++ {
+		a.c.CleanUp()
+	}
+	if !a.over() {
+		return
+	}
+	// expired entries go before live ones
+	a.c.CleanUp()
+	if a.over() && len(a.ttlKeys) > 0 {
+		a.purgeExpired(skip)
+	}
+	for a.over() && a.evictColdest(skip) {
+	}
+}
+
+func (a *adaptive) over() bool {
+	return a.bytes.Load() > a.maxBytes || (a.maxItems > 0 && a.items.Load() > a.maxItems)
+}
+
+// purgeExpired removes the expired entries of the keys in ttlKeys, other than skip, and forgets
+// the keys that have no entry left; mu is held.
+func (a *adaptive) purgeExpired(skip string) {
+	now := a.nanos()
+	for k := range a.ttlKeys {
+		if k == skip {
+			continue
+		}
+		if e, ok := a.c.GetEntryQuietly(k); ok && !expiredAt(e.Value, now) {
+			continue
+		}
+		// absent, or expired: ComputeIfPresent removes an expired entry
+		a.c.ComputeIfPresent(k, a.removeIfExpired)
+		delete(a.ttlKeys, k)
+	}
+}
+
+// evictColdest invalidates the coldest entry other than skip, as Size; mu is held.
+func (a *adaptive) evictColdest(skip string) bool {
+	var victim string
+	found := false
+	for e := range a.c.Coldest() {
+		if e.Key != skip {
+			victim, found = e.Key, true
+			break
+		}
+	}
+	if !found {
+		return false
+	}
+	a.invalReason.Store(int32(Size))
+	a.c.Invalidate(victim)
+	a.invalReason.Store(int32(Deleted))
+	return true
+}
+
+func (a *adaptive) Delete(key string) bool {
+	a.mu.Lock()
+	e, ok := a.c.Invalidate(key)
+	delete(a.ttlKeys, key)
+	a.mu.Unlock()
+	a.report()
+	return ok && a.live(e)
+}
+
+func (a *adaptive) Clear() {
+	a.mu.Lock()
+	a.invalReason.Store(int32(Cleared))
+	a.c.InvalidateAll()
+	a.invalReason.Store(int32(Deleted))
+	clear(a.ttlKeys)
+	a.mu.Unlock()
+	a.report()
+}
+
+func (a *adaptive) Len() int {
+	a.mu.Lock()
+	n := a.items.Load()
+	a.mu.Unlock()
+	return int(n)
+}
+
+func (a *adaptive) Bytes() int64 {
+	a.mu.Lock()
+	b := a.bytes.Load()
+	a.mu.Unlock()
+	return b
+}
+
+func (a *adaptive) Resize(maxBytes int64, maxItems int) {
+	a.mu.Lock()
+	if maxBytes > 0 && maxBytes != a.maxBytes {
+		a.maxBytes = maxBytes
+		// evicts eagerly, reported as CauseOverflow
+		a.c.SetMaximum(uint64(maxBytes))
+	}
+	if maxItems >= 0 {
+		a.maxItems = int64(maxItems)
+	}
+	a.enforce("")
+	a.mu.Unlock()
+	a.report()
+}
+
+func (a *adaptive) Keys() []string {
+	now := a.nanos()
+	keys := make([]string, 0, a.items.Load())
+	for k, e := range a.c.All() {
+		if !expiredAt(e, now) {
+			keys = append(keys, k)
+		}
+	}
+	if a.pending.Load() {
+		a.report()
+	}
+	return keys
+}
+
+func (a *adaptive) RemoveExpired() int {
+	before := a.expired.Load()
+	a.mu.Lock()
+	a.c.CleanUp()
+	a.purgeExpired("")
+	a.mu.Unlock()
+	a.report()
+	return int(a.expired.Load() - before)
+}
