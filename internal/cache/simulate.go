@@ -20,7 +20,13 @@ func NewSimulator(policy string, capacity int) (sim.Simulator, error) {
 		return nil, fmt.Errorf("capacity must be at least 1")
 	}
 	if policy == "adaptativo" {
-		return &adaptiveSim{c: otter.Must(&otter.Options[uint64, struct{}]{MaximumSize: capacity})}, nil
+		// A synchronous executor runs otter's maintenance (admission and
+		// eviction) inside each Set, so a replay never holds more than
+		// capacity entries and is repeatable.
+		return &adaptiveSim{c: otter.Must(&otter.Options[uint64, struct{}]{
+			MaximumSize: capacity,
+			Executor:    func(fn func()) { fn() },
+		})}, nil
 	}
 	return sim.NewSimulator(policy, capacity)
 }
