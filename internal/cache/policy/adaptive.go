@@ -25,8 +25,9 @@ import (
 //     outside a write they can only fall; Len and Bytes read them under mu, so they never see a
 //     write half done;
 //   - MaxItems: while items > maxItems, expired entries are removed first (CleanUp, then
-//     purgeExpired), then the coldest entry in otter's eviction order (Coldest), other than the
-//     one just written, is invalidated and reported as Size.
+//     purgeExpired), then the coldest entries in otter's eviction order (Coldest), other than
+//     the one just written, are invalidated and reported as Size: the excess plus a slack of
+//     MaxItems/64 (at most 64), so that the walk of Coldest is amortised over many Sets.
 //
 // otter may also refuse a new entry: W-TinyLFU's admission can evict the candidate rather than
 // the victim. That is reported as Size, like any eviction.
@@ -39,7 +40,9 @@ import (
 // Any removal of an entry past its ExpiresAt is reported as Expired, whatever otter's cause.
 //
 // Reads (Get, Peek) take no lock of ours: a Get hit is otter's GetIfPresent, the ExpiresAt check
-// and one atomic load (are removals waiting to be reported?), and allocates nothing.
+// (skipped, without loading the entry, until the first entry with an expiry is stored) and one
+// atomic load (are removals waiting to be reported?), and allocates nothing. The fields a Get
+// reads sit on a cache line of their own.
 //
 // Reasons. otter's causes map directly (Overflow → Size, Expiration → Expired, Replacement →
 // Replaced) except Invalidation, which Delete, Clear and the MaxItems trimming all produce; they
@@ -50,29 +53,38 @@ import (
 // is not empty). Removals otter makes in the background (the timer wheel, in maintenance passes
 // run on their own goroutines) are reported by the next operation.
 type adaptive struct {
-	c *otter.Cache[string, *Entry]
+	// Read by every Get; written rarely (pending, when removals are queued or reported).
+	c       *otter.Cache[string, *Entry]
+	nanos   func() int64 // the precise clock, Unix nanoseconds
+	onEvict func(*Entry, Reason)
+	// hasExpiry is set, for good, before the first entry with an ExpiresAt is stored: until
+	// then a Get hit does not load the entry to check it. It is never cleared: a reader that
+	// found an entry an instant before its removal could see it cleared and skip the check.
+	hasExpiry atomic.Bool
+	pending   atomic.Bool // removals are queued
+	_         [64]byte    // keeps the fields above off the cache line of those written below
 
-	mu       sync.Mutex // serialises writers, and Len/Bytes against them
-	maxBytes int64      // guarded by mu
-	maxItems int64      // guarded by mu
+	mu sync.Mutex // serialises writers, and Len/Bytes against them
+	// writing is set while a writer holds mu (see lock): otter's maintenance then runs on the
+	// caller instead of a new goroutine.
+	writing  atomic.Bool
+	maxBytes int64 // guarded by mu
+	maxItems int64 // guarded by mu
 	// ttlKeys holds (at least) the keys whose entry has an expiry; guarded by mu. otter lists
 	// no entry it knows to be expired (Coldest, Keys and All skip them) and its timer wheel
 	// removes them only once their tick has passed, so this is how purgeExpired finds the
 	// rest. Keys whose entry otter removed are pruned when the map outgrows the cache.
 	ttlKeys map[string]struct{}
+	victims []string // evictColdest's buffer; guarded by mu
 
 	bytes       atomic.Int64 // weight of the stored entries
 	items       atomic.Int64 // number of stored entries
 	expired     atomic.Int64 // entries removed as expired, ever
 	invalReason atomic.Int32 // the Reason of otter's CauseInvalidation
 
-	nanos   func() int64 // the precise clock, Unix nanoseconds
-	onEvict func(*Entry, Reason)
-
-	evMu    sync.Mutex
-	queue   []evicted // guarded by evMu
-	spare   []evicted // guarded by evMu
-	pending atomic.Bool
+	evMu  sync.Mutex
+	queue []evicted // guarded by evMu
+	spare []evicted // guarded by evMu
 }
 
 // coarseResolution is how often the shared clock of the adaptive caches reads the time.
@@ -113,6 +125,30 @@ func expiryWriting(e otter.Entry[string, *Entry]) time.Duration {
 	return 1
 }
 
+// execute is otter's Executor. Maintenance that a write schedules runs at once on the writer,
+// which holds mu and would otherwise wait for it in CleanUp, after otter had started a goroutine
+// for it; maintenance that a read schedules runs on a new goroutine, as with otter's default
+// executor, so that reads stay cheap. (A read that schedules one while a write is in progress
+// runs it too.)
+func (a *adaptive) execute(fn func()) {
+	if a.writing.Load() {
+		fn()
+		return
+	}
+	go fn()
+}
+
+// lock and unlock bracket a write.
+func (a *adaptive) lock() {
+	a.mu.Lock()
+	a.writing.Store(true)
+}
+
+func (a *adaptive) unlock() {
+	a.writing.Store(false)
+	a.mu.Unlock()
+}
+
 func newAdaptive(cfg Config) (*adaptive, error) {
 	a := &adaptive{
 		maxBytes: cfg.MaxBytes,
@@ -127,6 +163,7 @@ func newAdaptive(cfg Config) (*adaptive, error) {
 		Weigher:          func(_ string, e *Entry) uint32 { return uint32(e.weight) },
 		ExpiryCalculator: otter.ExpiryWritingFunc(expiryWriting),
 		OnAtomicDeletion: a.removed,
+		Executor:         a.execute,
 	}
 	if now := cfg.Now; now != nil {
 		opts.Clock = clockFunc(now)
@@ -147,6 +184,10 @@ func expiredAt(e *Entry, now int64) bool { return e.exp != 0 && e.exp <= now }
 
 // live reports whether e has not expired, reading the clock only if e has an expiry.
 func (a *adaptive) live(e *Entry) bool { return e.exp == 0 || e.exp > a.nanos() }
+
+// hit reports whether an entry otter returned may be returned: otter's coarse clock can be
+// late, so an entry with an expiry is checked against the precise clock.
+func (a *adaptive) hit(e *Entry) bool { return !a.hasExpiry.Load() || a.live(e) }
 
 // removed is otter's OnAtomicDeletion: it runs under the bucket lock of the key, before the
 // removal is visible.
@@ -202,7 +243,7 @@ func (a *adaptive) report() {
 func (a *adaptive) Policy() string { return Adaptativo }
 
 func (a *adaptive) Get(key string) (*Entry, bool) {
-	if e, ok := a.c.GetIfPresent(key); ok && a.live(e) {
+	if e, ok := a.c.GetIfPresent(key); ok && a.hit(e) {
 		if a.pending.Load() {
 			a.report()
 		}
@@ -249,9 +290,9 @@ func (a *adaptive) Set(e *Entry) error {
 	if cp.weight > math.MaxUint32 {
 		return ErrTooLarge
 	}
-	a.mu.Lock()
+	a.lock()
 	if cp.weight > a.maxBytes {
-		a.mu.Unlock()
+		a.unlock()
 		return ErrTooLarge
 	}
 	if cp.exp != 0 {
@@ -261,7 +302,7 @@ func (a *adaptive) Set(e *Entry) error {
 			a.c.Invalidate(cp.Key)
 			a.invalReason.Store(int32(Deleted))
 			delete(a.ttlKeys, cp.Key)
-			a.mu.Unlock()
+			a.unlock()
 			if a.onEvict != nil {
 				a.report()
 				a.onEvict(cp, Expired)
@@ -269,6 +310,10 @@ func (a *adaptive) Set(e *Entry) error {
 			return nil
 		}
 		a.ttlKeys[cp.Key] = struct{}{}
+		if !a.hasExpiry.Load() {
+			// before otter has the entry: a Get that can see it must check it
+			a.hasExpiry.Store(true)
+		}
 		if len(a.ttlKeys) > 2*int(a.items.Load())+64 {
 			a.purgeExpired("")
 		}
@@ -279,7 +324,7 @@ func (a *adaptive) Set(e *Entry) error {
 	a.bytes.Add(cp.weight)
 	a.items.Add(1)
 	a.enforce(cp.Key)
-	a.mu.Unlock()
+	a.unlock()
 	a.report()
 	return nil
 }
@@ -295,9 +340,11 @@ func (a *adaptive) enforce(skip string) {
 		return
 	}
 	// expired entries go before live ones
-	a.c.CleanUp()
-	if a.over() && len(a.ttlKeys) > 0 {
-		a.purgeExpired(skip)
+	if len(a.ttlKeys) > 0 {
+		a.c.CleanUp()
+		if a.over() {
+			a.purgeExpired(skip)
+		}
 	}
 	for a.over() && a.evictColdest(skip) {
 	}
@@ -324,41 +371,56 @@ func (a *adaptive) purgeExpired(skip string) {
 	}
 }
 
-// evictColdest invalidates the coldest entry other than skip, as Size; mu is held.
+// maxItemsSlack bounds the extra entries evictColdest removes when the item limit is exceeded.
+const maxItemsSlack = 64
+
+// evictColdest invalidates, as Size, the coldest entries other than skip: one, or when the item
+// limit is exceeded the excess plus a slack of MaxItems/64 (at most maxItemsSlack), so that the
+// walk of Coldest (an iterator of merged queues, about 1 µs) is paid once per that many Sets
+// rather than on every Set, at the cost of up to 1/64 of MaxItems left unused. mu is held.
 func (a *adaptive) evictColdest(skip string) bool {
-	var victim string
-	found := false
+	n := 1
+	if over := a.items.Load() - a.maxItems; a.maxItems > 0 && over > 0 {
+		n = int(over + min(a.maxItems/64, maxItemsSlack))
+	}
+	victims := a.victims[:0]
 	for e := range a.c.Coldest() {
 		if e.Key != skip {
-			victim, found = e.Key, true
-			break
+			victims = append(victims, e.Key)
+			if len(victims) == n {
+				break
+			}
 		}
 	}
-	if !found {
+	a.victims = victims[:0]
+	if len(victims) == 0 {
 		return false
 	}
 	a.invalReason.Store(int32(Size))
-	a.c.Invalidate(victim)
+	for _, k := range victims {
+		a.c.Invalidate(k)
+	}
 	a.invalReason.Store(int32(Deleted))
+	clear(victims)
 	return true
 }
 
 func (a *adaptive) Delete(key string) bool {
-	a.mu.Lock()
+	a.lock()
 	e, ok := a.c.Invalidate(key)
 	delete(a.ttlKeys, key)
-	a.mu.Unlock()
+	a.unlock()
 	a.report()
 	return ok && a.live(e)
 }
 
 func (a *adaptive) Clear() {
-	a.mu.Lock()
+	a.lock()
 	a.invalReason.Store(int32(Cleared))
 	a.c.InvalidateAll()
 	a.invalReason.Store(int32(Deleted))
 	clear(a.ttlKeys)
-	a.mu.Unlock()
+	a.unlock()
 	a.report()
 }
 
@@ -377,7 +439,7 @@ func (a *adaptive) Bytes() int64 {
 }
 
 func (a *adaptive) Resize(maxBytes int64, maxItems int) {
-	a.mu.Lock()
+	a.lock()
 	if maxBytes > 0 && maxBytes != a.maxBytes {
 		a.maxBytes = maxBytes
 		// evicts eagerly, reported as CauseOverflow
@@ -387,7 +449,7 @@ func (a *adaptive) Resize(maxBytes int64, maxItems int) {
 		a.maxItems = int64(maxItems)
 	}
 	a.enforce("")
-	a.mu.Unlock()
+	a.unlock()
 	a.report()
 }
 
@@ -407,10 +469,10 @@ func (a *adaptive) Keys() []string {
 
 func (a *adaptive) RemoveExpired() int {
 	before := a.expired.Load()
-	a.mu.Lock()
+	a.lock()
 	a.c.CleanUp()
 	a.purgeExpired("")
-	a.mu.Unlock()
+	a.unlock()
 	a.report()
 	return int(a.expired.Load() - before)
 }

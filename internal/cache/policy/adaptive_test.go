@@ -123,3 +123,25 @@ func TestAdaptiveRealClockExpiry(t *testing.T) {
 		t.Fatalf("%d entries reported expired, want 20", n)
 	}
 }
+
+// TestAdaptiveItemSlack: when the item limit binds, adaptativo evicts a batch of MaxItems/64
+// extra entries, never more.
+func TestAdaptiveItemSlack(t *testing.T) {
+	rec := &recorder{}
+	c := mustNew(t, Adaptativo, Config{MaxBytes: 1 << 30, MaxItems: 640, OnEvict: rec.onEvict})
+	for i := range 5000 {
+		mustSet(t, c, item(fmt.Sprint("k", i), 10))
+		if n := c.Len(); n > 640 || (i >= 640 && n < 640-10-1) {
+			t.Fatalf("after %d Sets: Len() = %d", i+1, n)
+		}
+	}
+	evs := rec.take()
+	if len(evs) != 5000-c.Len() {
+		t.Fatalf("%d evictions for %d entries gone", len(evs), 5000-c.Len())
+	}
+	for _, e := range evs {
+		if e.R != Size {
+			t.Fatalf("eviction %v", e)
+		}
+	}
+}

@@ -151,11 +151,13 @@ type Cache interface {
 	// expired entry (which it reports as a miss).
 	Peek(key string) (*Entry, bool)
 	// Set stores a copy of e under e.Key, replacing (reason Replaced) what the key held, and
-	// evicts entries as needed (reason Size) to fit the limits; the entry being written is
-	// never chosen to make room for itself. It returns ErrTooLarge, changing nothing, when
-	// e.Weight() > MaxBytes. An entry that has already expired when Set is called is not
-	// stored: the key's previous entry is removed (Replaced) and the new one is reported at
-	// once with reason Expired, so that every entry Set accepts is reported exactly once.
+	// evicts entries as needed (reason Size) to fit the limits. lru, lfu, fifo and ttl never
+	// evict the entry being written to make room for itself; adaptativo may (W-TinyLFU's
+	// admission can turn away a new entry colder than its victim). It returns ErrTooLarge,
+	// changing nothing, when e.Weight() > MaxBytes. An entry that has already expired when
+	// Set is called is not stored: the key's previous entry is removed (Replaced) and the new
+	// one is reported at once with reason Expired, so that every entry Set accepts is
+	// reported exactly once.
 	Set(e *Entry) error
 	// Delete removes the key's entry (reason Deleted) and reports whether a live one was
 	// there. An expired entry is removed with reason Expired and Delete returns false.
@@ -198,14 +200,18 @@ type Cache interface {
 //     ExpiresAt go last, in FIFO order (an overwrite that keeps them without expiry keeps their
 //     place).
 //   - "adaptativo": otter v2 (W-TinyLFU with hill climbing), weighted by Entry.Weight with
-//     MaximumWeight = MaxBytes, per-entry expiry through its ExpiryCalculator and its
-//     synchronous deletion listener mapped to Reason. Writes are serialised and force otter's
-//     pending maintenance (CleanUp) whenever the stored weight exceeds MaxBytes, so the limits
-//     hold when Set returns; Get is otter's lock-free read. MaxItems is enforced after the
-//     byte limit by evicting otter's coldest entry (reason Size). Len and Bytes are exact
-//     counters kept by the listener. An entry weighing more than 4 GiB - 1 is ErrTooLarge.
-//     Removals that otter makes in the background (expiry found by its timer wheel) are
-//     reported to OnEvict by the next operation on the cache.
+//     MaximumWeight = MaxBytes, per-entry expiry through its ExpiryCalculator (the deadline is
+//     ExpiresAt, set at every write) and its synchronous deletion listener mapped to Reason.
+//     otter evicts in maintenance passes that normally run later, so writes are serialised and
+//     run otter's pending maintenance (CleanUp) whenever the stored weight exceeds MaxBytes:
+//     the limits hold when Set returns. MaxItems is enforced after that by removing expired
+//     entries, then otter's coldest entries (Coldest), reported as Size; when the item limit
+//     is what binds, each such eviction also removes a slack of MaxItems/64 entries (at most
+//     64), which amortises the walk of Coldest (about 1 µs). Len and Bytes are
+//     exact counters kept by the listener. Get is otter's lock-free read; otter runs on a
+//     shared coarse clock (10 ms) and the wrapper checks ExpiresAt precisely. An entry
+//     weighing more than 4 GiB - 1 is ErrTooLarge. Removals that otter makes in the background
+//     (expiry found by its timer wheel) are reported to OnEvict by the next operation.
 //
 // Every policy honours per-entry expiry: an expired entry is never returned, Get removes it
 // when it finds it, and lru, lfu, fifo and ttl keep an expiry heap from which every Set,
