@@ -187,7 +187,7 @@ func TestStatisticsAndOptimiser(t *testing.T) {
 	ctx := context.Background()
 	a, _ := f.m.Area("padrao")
 	// A skewed workload: some keys hot, many cold.
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 60000; i++ {
 		k := fmt.Sprintf("k%d", (i*7919)%5000)
 		if i%3 == 0 {
 			k = fmt.Sprintf("quente%d", i%5)
@@ -207,8 +207,14 @@ func TestStatisticsAndOptimiser(t *testing.T) {
 	}
 	as := s.Areas[0]
 	if as.Hits == 0 || as.Misses == 0 || as.HitRatio <= 0 || as.Itens == 0 || as.Bytes == 0 || len(as.Serie) != 1 ||
-		len(as.ChavesQuentes) == 0 || !strings.HasPrefix(as.ChavesQuentes[0].Chave, "quente") || len(as.CurvaHitRatio) == 0 {
+		len(as.ChavesQuentes) == 0 || !strings.HasPrefix(as.ChavesQuentes[0].Chave, "quente") || len(as.CurvaHitRatio) == 0 ||
+		len(as.Simulacoes) == 0 || as.Amostras < minSamples {
 		t.Errorf("incomplete stats: %+v", as)
+	}
+	// A fresh area shows no curve before it has enough samples.
+	res, b = f.do(t, "GET", "/cache/estatisticas?area=sessoes", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"curva_hit_ratio":[]`) || !strings.Contains(string(b), `"serie":[]`) {
+		t.Errorf("empty area: %d %.300s", res.StatusCode, b)
 	}
 	res, b = f.do(t, "POST", "/cache/otimizar", "application/json", jsonBody(map[string]any{"simular": true}))
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"decisoes"`) {

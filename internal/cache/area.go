@@ -375,10 +375,18 @@ type PolicyEstimate struct {
 	Amostras   int     `json:"amostras"`
 }
 
-func (a *Area) curves(meanSize float64) ([]CurvePoint, []PolicyEstimate) {
+// curves returns the sampled estimates, empty until the sample holds at
+// least minSamples accesses (before that they would be noise), and the
+// number of sampled accesses.
+func (a *Area) curves(meanSize float64) ([]CurvePoint, []PolicyEstimate, uint64) {
 	sizes := curveSizes()
 	lookups := uint64(a.stats.hits.Load() + a.stats.misses.Load())
 	a.sampleMu.Lock()
+	samples := a.shards.Samples()
+	if samples < minSamples {
+		a.sampleMu.Unlock()
+		return []CurvePoint{}, []PolicyEstimate{}, samples
+	}
 	a.shards.SetRequests(lookups)
 	a.mini.SetRequests(lookups)
 	miss := a.shards.Curve(sizes)
@@ -398,5 +406,5 @@ func (a *Area) curves(meanSize float64) ([]CurvePoint, []PolicyEstimate) {
 		}
 		return pe[i].Itens < pe[j].Itens
 	})
-	return mrc, pe
+	return mrc, pe, samples
 }

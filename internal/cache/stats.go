@@ -25,6 +25,7 @@ type AreaStats struct {
 	ChavesQuentes     []HotKey         `json:"chaves_quentes" doc:"Top keys by Space-Saving"`
 	CurvaHitRatio     []CurvePoint     `json:"curva_hit_ratio" doc:"Expected LRU hit ratio at other sizes (SHARDS, 1% spatial sample)"`
 	Simulacoes        []PolicyEstimate `json:"simulacoes" doc:"Miniature simulations of other policies and sizes on the sampled stream"`
+	Amostras          uint64           `json:"amostras" doc:"Accesses in the 1% spatial sample; curves and simulations appear from 200 on"`
 	Recomendacoes     []string         `json:"recomendacoes"`
 }
 
@@ -75,17 +76,17 @@ func (a *Area) analyse() AreaStats {
 		s.Remocoes[policy.Reason(r).String()] = a.stats.evicted[r].Load()
 	}
 	a.seriesMu.Lock()
-	s.Serie = append([]Point(nil), a.series...)
+	s.Serie = append([]Point{}, a.series...)
 	a.seriesMu.Unlock()
 	if len(s.Serie) > 0 {
 		s.OpsPorSegundo = s.Serie[len(s.Serie)-1].OpsPorSeg
 	}
-	s.ChavesQuentes = a.hotKeys(10)
+	s.ChavesQuentes = append([]HotKey{}, a.hotKeys(10)...)
 	mean := s.TamanhoMedioBytes
 	if mean == 0 {
 		mean = 1024
 	}
-	s.CurvaHitRatio, s.Simulacoes = a.curves(mean)
+	s.CurvaHitRatio, s.Simulacoes, s.Amostras = a.curves(mean)
 	s.Recomendacoes = recommend(cfg, s, mean)
 	return s
 }
