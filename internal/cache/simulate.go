@@ -1,10 +1,10 @@
 package cache
 
 import (
+	"encoding/binary"
 	"fmt"
 
-	"github.com/maypok86/otter/v2"
-
+	"github.com/painel-universal/painel/internal/cache/policy"
 	"github.com/painel-universal/painel/internal/cache/sim"
 )
 
@@ -12,35 +12,37 @@ import (
 func SimPolicies() []string { return []string{"lru", "lfu", "fifo", "arc", "adaptativo"} }
 
 // NewSimulator returns a simulator of policy holding capacity entries:
-// the exact simulators of package sim, and for "adaptativo" the same
-// W-TinyLFU engine (otter v2, with hill climbing) that the adaptive areas
-// run.
-func NewSimulator(policy string, capacity int) (sim.Simulator, error) {
+// the exact simulators of package sim, and for "adaptativo" the adaptive
+// areas' own policy (policy.NewAdaptiveEntries: the same engines, miniature
+// simulations and switching logic, with unit weights), fed Get and, on a
+// miss, Set of an empty entry whose key is the 8 bytes of the integer key.
+func NewSimulator(name string, capacity int) (sim.Simulator, error) {
 	if capacity < 1 {
 		return nil, fmt.Errorf("capacity must be at least 1")
 	}
-	if policy == "adaptativo" {
-		// A synchronous executor runs otter's maintenance (admission and
-		// eviction) inside each Set, so a replay never holds more than
-		// capacity entries and is repeatable.
-		return &adaptiveSim{c: otter.Must(&otter.Options[uint64, struct{}]{
-			MaximumSize: capacity,
-			Executor:    func(fn func()) { fn() },
-		})}, nil
+	if name == "adaptativo" {
+		c, err := policy.NewAdaptiveEntries(capacity, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &adaptiveSim{c: c}, nil
 	}
-	return sim.NewSimulator(policy, capacity)
+	return sim.NewSimulator(name, capacity)
 }
 
 type adaptiveSim struct {
-	c *otter.Cache[uint64, struct{}]
+	c   policy.Cache
+	buf [8]byte
 }
 
 func (a *adaptiveSim) Name() string { return "adaptativo" }
 
 func (a *adaptiveSim) Access(key uint64) bool {
-	if _, ok := a.c.GetIfPresent(key); ok {
+	binary.LittleEndian.PutUint64(a.buf[:], key)
+	k := string(a.buf[:])
+	if _, ok := a.c.Get(k); ok {
 		return true
 	}
-	a.c.Set(key, struct{}{})
+	_ = a.c.Set(&policy.Entry{Key: k})
 	return false
 }

@@ -76,6 +76,11 @@ type adaptive struct {
 	// rest. Keys whose entry otter removed are pruned when the map outgrows the cache.
 	ttlKeys map[string]struct{}
 	victims []string // evictColdest's buffer; guarded by mu
+	// unit: every entry weighs 1 for otter (MaximumWeight = MaxItems), and all maintenance
+	// runs synchronously (as a simulator does); see NewAdaptiveEntries
+	unit bool
+	// migrated collects the entries drain removes; guarded by mu
+	migrated []*Entry
 
 	bytes       atomic.Int64 // weight of the stored entries
 	items       atomic.Int64 // number of stored entries
@@ -131,7 +136,7 @@ func expiryWriting(e otter.Entry[string, *Entry]) time.Duration {
 // executor, so that reads stay cheap. (A read that schedules one while a write is in progress
 // runs it too.)
 func (a *adaptive) execute(fn func()) {
-	if a.writing.Load() {
+	if a.unit || a.writing.Load() {
 		fn()
 		return
 	}
@@ -149,8 +154,12 @@ func (a *adaptive) unlock() {
 	a.mu.Unlock()
 }
 
-func newAdaptive(cfg Config) (*adaptive, error) {
+// reasonMigrated is the invalReason of drain: the entry moves to another engine, unreported.
+const reasonMigrated Reason = -1
+
+func newAdaptive(cfg Config, unit bool) (*adaptive, error) {
 	a := &adaptive{
+		unit:     unit,
 		maxBytes: cfg.MaxBytes,
 		maxItems: int64(cfg.MaxItems),
 		onEvict:  cfg.OnEvict,
@@ -164,6 +173,12 @@ func newAdaptive(cfg Config) (*adaptive, error) {
 		ExpiryCalculator: otter.ExpiryWritingFunc(expiryWriting),
 		OnAtomicDeletion: a.removed,
 		Executor:         a.execute,
+	}
+	if unit {
+		opts.MaximumWeight = 0
+		opts.Weigher = nil
+		opts.MaximumSize = max(cfg.MaxItems, 1)
+		opts.ExpiryCalculator = nil
 	}
 	if now := cfg.Now; now != nil {
 		opts.Clock = clockFunc(now)
@@ -205,6 +220,10 @@ func (a *adaptive) removed(ev otter.DeletionEvent[string, *Entry]) {
 		r = Replaced
 	default:
 		r = Reason(a.invalReason.Load())
+	}
+	if r == reasonMigrated {
+		a.migrated = append(a.migrated, ev.Value)
+		return
 	}
 	if a.onEvict == nil {
 		return
@@ -256,7 +275,11 @@ func (a *adaptive) Get(key string) (*Entry, bool) {
 // removes an entry that otter knows to be expired by itself, and removeIfExpired the ones only
 // the precise clock knows.
 func (a *adaptive) miss(key string) (*Entry, bool) {
-	a.c.ComputeIfPresent(key, a.removeIfExpired)
+	// until an entry with an expiry is stored nothing can have expired (and the lookup would
+	// count as a second access in otter's policy)
+	if a.hasExpiry.Load() {
+		a.c.ComputeIfPresent(key, a.removeIfExpired)
+	}
 	if a.pending.Load() {
 		a.report()
 	}
@@ -333,7 +356,7 @@ func (a *adaptive) Set(e *Entry) error {
 func (a *adaptive) enforce(skip string) {
 	// otter's maintenance evicts until its accounted weight fits; one pass replays the whole
 	// write buffer, which holds at most the few tasks of the serialised writers
-	for i := 0; i < 4 && a.bytes.Load() > a.maxBytes; i++ {
+	for i := 0; i < 4 && (a.bytes.Load() > a.maxBytes || (a.unit && a.items.Load() > a.maxItems)); i++ {
 		a.c.CleanUp()
 	}
 	if !a.over() {
@@ -442,11 +465,16 @@ func (a *adaptive) Resize(maxBytes int64, maxItems int) {
 	a.lock()
 	if maxBytes > 0 && maxBytes != a.maxBytes {
 		a.maxBytes = maxBytes
-		// evicts eagerly, reported as CauseOverflow
-		a.c.SetMaximum(uint64(maxBytes))
+		if !a.unit {
+			// evicts eagerly, reported as CauseOverflow
+			a.c.SetMaximum(uint64(maxBytes))
+		}
 	}
 	if maxItems >= 0 {
 		a.maxItems = int64(maxItems)
+		if a.unit {
+			a.c.SetMaximum(uint64(max(maxItems, 1)))
+		}
 	}
 	a.enforce("")
 	a.unlock()
@@ -475,4 +503,30 @@ func (a *adaptive) RemoveExpired() int {
 	a.unlock()
 	a.report()
 	return int(a.expired.Load() - before)
+}
+
+// drain removes every entry without reporting the live ones, which it returns from coldest to
+// hottest in otter's eviction order; expired ones are reported as Expired. The adaptive policy
+// uses it to migrate the entries to another engine.
+func (a *adaptive) drain() []*Entry {
+	a.lock()
+	keys := make([]string, 0, a.items.Load())
+	for e := range a.c.Coldest() {
+		keys = append(keys, e.Key)
+	}
+	a.migrated = make([]*Entry, 0, len(keys))
+	a.invalReason.Store(int32(reasonMigrated))
+	for _, k := range keys {
+		a.c.Invalidate(k)
+	}
+	// what is left is what otter already knows to have expired
+	a.invalReason.Store(int32(Expired))
+	a.c.InvalidateAll()
+	a.invalReason.Store(int32(Deleted))
+	clear(a.ttlKeys)
+	out := a.migrated
+	a.migrated = nil
+	a.unlock()
+	a.report()
+	return out
 }

@@ -2,7 +2,8 @@
 // caches of [Entry] values weighed in bytes ([Entry.Weight]), one per area.
 //
 // [New] returns a [Cache] under one of five policies: "lru", "lfu" (O(1), with aging), "fifo",
-// "ttl" (soonest expiry first) and "adaptativo" (otter v2, W-TinyLFU with hill climbing). Its
+// "ttl" (soonest expiry first) and "adaptativo" (W-TinyLFU, ARC or LRU, chosen and switched at
+// run time by miniature simulations on a sample of the keys). Its
 // documentation describes each policy and the choices made for them.
 //
 // # Guarantees
@@ -18,7 +19,8 @@
 //
 // lru, lfu, fifo and ttl share one implementation (a map, an expiry min-heap and the policy's
 // order, under one mutex; removals are collected under the lock and reported after it). The
-// adaptive policy wraps otter, whose asynchronous maintenance it forces on the writer when the
+// adaptive policy (switch.go) keeps its live engine behind an atomic pointer; its W-TinyLFU
+// engine wraps otter, whose asynchronous maintenance it forces on the writer when the
 // cache is over its limits; see [New] and the comment on the adaptive type for how it keeps the
 // guarantees without a lock on the read path.
 package policy

@@ -64,9 +64,12 @@ func evString(evs []ev) string {
 // pass still to start would do (with a fake clock that has not moved since, a later pass finds
 // nothing to remove), then report delivers the queue. It is a no-op for the other policies.
 func settle(c Cache) {
-	if a, ok := c.(*adaptive); ok {
-		a.c.CleanUp()
-		a.report()
+	if s, ok := c.(*switcher); ok {
+		if a, ok := s.cur.Load().c.(*adaptive); ok {
+			a.c.CleanUp()
+			a.report()
+		}
+		s.report()
 	}
 }
 

@@ -13,6 +13,7 @@ type node struct {
 	// links in the policy's list (lru, fifo, ttl) or in its LFU bucket
 	prev, next *node
 	bkt        *lfuBucket
+	arcT2      bool // on ARC's T2 (arcOrder)
 }
 
 // list is a circular doubly linked list with a sentinel; a node is linked iff next != nil.
@@ -107,6 +108,11 @@ type order interface {
 	reset()
 	// resized is called after the limits changed.
 	resized()
+}
+
+// preparer is an order that must see the key of a new entry before room is made for it (ARC).
+type preparer interface {
+	prepare(key string, weight int64)
 }
 
 // local is the mutex-based cache shared by lru, lfu, fifo and ttl.
@@ -238,6 +244,9 @@ func (c *local) Set(e *Entry) error {
 		}
 		evs = c.makeRoom(0, 0, n, now, evs)
 	default:
+		if p, ok := c.ord.(preparer); ok {
+			p.prepare(cp.Key, cp.weight)
+		}
 		evs = c.makeRoom(cp.weight, 1, nil, now, evs)
 		n = &node{e: cp, exp: exp, hidx: -1}
 		c.items[cp.Key] = n
@@ -478,4 +487,42 @@ func (h *expHeap) down(i0 int) bool {
 		i = j
 	}
 	return i > i0
+}
+
+// drain removes every entry without reporting the live ones, which it returns from coldest to
+// hottest where the order has one (lru, arc; any order otherwise). Expired entries are reported
+// as Expired. The adaptive policy uses it to migrate the entries to another engine.
+func (c *local) drain() []*Entry {
+	var evs []evicted
+	c.mu.Lock()
+	now := c.nowNano()
+	out := make([]*Entry, 0, len(c.items))
+	add := func(n *node) {
+		if n.exp != 0 && n.exp <= now {
+			if c.onEvict != nil {
+				evs = append(evs, evicted{n.e, Expired})
+			}
+			return
+		}
+		out = append(out, n.e)
+	}
+	switch o := c.ord.(type) {
+	case *lruOrder:
+		for v := o.l.front(); v != nil; v = o.l.after(v) {
+			add(v)
+		}
+	case *arcOrder:
+		o.coldest(add)
+	default:
+		for _, n := range c.items {
+			add(n)
+		}
+	}
+	c.items = make(map[string]*node)
+	c.heap.h = nil
+	c.bytes = 0
+	c.ord.reset()
+	c.mu.Unlock()
+	c.report(evs)
+	return out
 }

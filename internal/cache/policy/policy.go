@@ -199,19 +199,26 @@ type Cache interface {
 //   - "ttl": evicts the entry that expires soonest (a min-heap on ExpiresAt); entries without
 //     ExpiresAt go last, in FIFO order (an overwrite that keeps them without expiry keeps their
 //     place).
-//   - "adaptativo": otter v2 (W-TinyLFU with hill climbing), weighted by Entry.Weight with
-//     MaximumWeight = MaxBytes, per-entry expiry through its ExpiryCalculator (the deadline is
-//     ExpiresAt, set at every write) and its synchronous deletion listener mapped to Reason.
-//     otter evicts in maintenance passes that normally run later, so writes are serialised and
-//     run otter's pending maintenance (CleanUp) whenever the stored weight exceeds MaxBytes:
-//     the limits hold when Set returns. MaxItems is enforced after that by removing expired
-//     entries, then otter's coldest entries (Coldest), reported as Size; when the item limit
-//     is what binds, each such eviction also removes a slack of MaxItems/64 entries (at most
-//     64), which amortises the walk of Coldest (about 1 µs). Len and Bytes are
-//     exact counters kept by the listener. Get is otter's lock-free read; otter runs on a
-//     shared coarse clock (10 ms) and the wrapper checks ExpiresAt precisely. An entry
-//     weighing more than 4 GiB - 1 is ErrTooLarge. Removals that otter makes in the background
-//     (expiry found by its timer wheel) are reported to OnEvict by the next operation.
+//   - "adaptativo": an adaptive policy that runs one of three engines and picks it from
+//     miniature simulations of all three on a spatial sample of the Gets (see the switcher
+//     type): W-TinyLFU (otter v2 with hill climbing, the engine it starts with), a weighted ARC
+//     and exact LRU. When another engine's simulated hit ratio beats the live one's by enough
+//     (1 pp, 3 pp to leave W-TinyLFU, over a decaying window), it drains the live engine and
+//     migrates its entries (coldest first, unreported) into the new one. The W-TinyLFU engine
+//     is otter weighted by Entry.Weight with MaximumWeight = MaxBytes, per-entry expiry
+//     through its ExpiryCalculator (the deadline is ExpiresAt, set at every write) and its
+//     synchronous deletion listener mapped to Reason. otter evicts in maintenance passes that
+//     normally run later, so writes are serialised and run otter's pending maintenance
+//     (CleanUp) whenever the stored weight exceeds MaxBytes: the limits hold when Set returns.
+//     MaxItems is enforced after that by removing expired entries, then otter's coldest
+//     entries (Coldest), reported as Size; when the item limit is what binds, each such
+//     eviction also removes a slack of MaxItems/64 entries (at most 64), which amortises the
+//     walk of Coldest (about 1 µs). Len and Bytes are exact counters kept by the listener.
+//     Get is otter's lock-free read plus a key hash for the sampling; otter runs on a shared
+//     coarse clock (10 ms) and the wrapper checks ExpiresAt precisely. An entry weighing more
+//     than 4 GiB - 1 is ErrTooLarge. Removals that otter makes in the background (expiry
+//     found by its timer wheel) are reported to OnEvict by the next operation. The ARC and
+//     LRU engines are mutex-based like lru (ARC's target p and ghost lists in bytes).
 //
 // Every policy honours per-entry expiry: an expired entry is never returned, Get removes it
 // when it finds it, and lru, lfu, fifo and ttl keep an expiry heap from which every Set,
@@ -236,7 +243,7 @@ func New(policy string, cfg Config) (Cache, error) {
 	case TTL:
 		return newLocal(policy, cfg, &ttlOrder{}), nil
 	case Adaptativo:
-		return newAdaptive(cfg)
+		return newSwitcher(cfg, false)
 	}
 	return nil, fmt.Errorf("%w %q (want one of lru, lfu, fifo, ttl, adaptativo)", ErrUnknownPolicy, policy)
 }
