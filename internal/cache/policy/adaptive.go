@@ -87,9 +87,7 @@ type adaptive struct {
 	expired     atomic.Int64 // entries removed as expired, ever
 	invalReason atomic.Int32 // the Reason of otter's CauseInvalidation
 
-	evMu  sync.Mutex
-	queue []evicted // guarded by evMu
-	spare []evicted // guarded by evMu
+	ev evictQueue
 }
 
 // coarseResolution is how often the shared clock of the adaptive caches reads the time.
@@ -228,36 +226,52 @@ func (a *adaptive) removed(ev otter.DeletionEvent[string, *Entry]) {
 	if a.onEvict == nil {
 		return
 	}
-	a.evMu.Lock()
-	a.queue = append(a.queue, evicted{ev.Value, r})
-	a.pending.Store(true)
-	a.evMu.Unlock()
+	a.ev.push(ev.Value, r, &a.pending)
 }
 
 // maxSpareEvents bounds the capacity of the queue buffer kept for reuse (Clear may queue the
 // whole cache).
 const maxSpareEvents = 1024
 
-// report calls OnEvict for the queued removals; the caller holds no lock. Concurrent callers
-// each report a disjoint part of the queue.
-func (a *adaptive) report() {
-	for a.pending.Load() {
-		a.evMu.Lock()
-		q := a.queue
-		a.queue, a.spare = a.spare[:0], nil
-		a.pending.Store(false)
-		a.evMu.Unlock()
-		for i, ev := range q {
-			a.onEvict(ev.e, ev.r)
-			q[i] = evicted{}
+// evictQueue holds removals until an operation that holds no lock delivers
+// them to OnEvict. The owner keeps the pending flag (read on every Get) in
+// its own hot fields.
+type evictQueue struct {
+	mu    sync.Mutex
+	queue []evicted // guarded by mu
+	spare []evicted // guarded by mu
+}
+
+func (q *evictQueue) push(e *Entry, r Reason, pending *atomic.Bool) {
+	q.mu.Lock()
+	q.queue = append(q.queue, evicted{e, r})
+	pending.Store(true)
+	q.mu.Unlock()
+}
+
+// deliver calls onEvict for the queued removals; the caller holds no lock.
+// Concurrent callers each deliver a disjoint part of the queue.
+func (q *evictQueue) deliver(pending *atomic.Bool, onEvict func(*Entry, Reason)) {
+	for pending.Load() {
+		q.mu.Lock()
+		batch := q.queue
+		q.queue, q.spare = q.spare[:0], nil
+		pending.Store(false)
+		q.mu.Unlock()
+		for i, ev := range batch {
+			onEvict(ev.e, ev.r)
+			batch[i] = evicted{}
 		}
-		a.evMu.Lock()
-		if a.spare == nil && cap(q) <= maxSpareEvents {
-			a.spare = q[:0]
+		q.mu.Lock()
+		if q.spare == nil && cap(batch) <= maxSpareEvents {
+			q.spare = batch[:0]
 		}
-		a.evMu.Unlock()
+		q.mu.Unlock()
 	}
 }
+
+// report calls OnEvict for the queued removals; the caller holds no lock.
+func (a *adaptive) report() { a.ev.deliver(&a.pending, a.onEvict) }
 
 func (a *adaptive) Policy() string { return Adaptativo }
 

@@ -140,9 +140,7 @@ type switcher struct {
 
 	switches atomic.Int64
 
-	evMu  sync.Mutex
-	queue []evicted // guarded by evMu
-	spare []evicted // guarded by evMu
+	ev evictQueue
 }
 
 func newSwitcher(cfg Config, unit bool) (*switcher, error) {
@@ -208,31 +206,9 @@ func (s *switcher) capItems(e Cache) int {
 	return int(min(max(c, 1), math.MaxInt32))
 }
 
-func (s *switcher) enqueue(e *Entry, r Reason) {
-	s.evMu.Lock()
-	s.queue = append(s.queue, evicted{e, r})
-	s.pending.Store(true)
-	s.evMu.Unlock()
-}
+func (s *switcher) enqueue(e *Entry, r Reason) { s.ev.push(e, r, &s.pending) }
 
-func (s *switcher) report() {
-	for s.pending.Load() {
-		s.evMu.Lock()
-		q := s.queue
-		s.queue, s.spare = s.spare[:0], nil
-		s.pending.Store(false)
-		s.evMu.Unlock()
-		for i, ev := range q {
-			s.onEvict(ev.e, ev.r)
-			q[i] = evicted{}
-		}
-		s.evMu.Lock()
-		if s.spare == nil && cap(q) <= maxSpareEvents {
-			s.spare = q[:0]
-		}
-		s.evMu.Unlock()
-	}
-}
+func (s *switcher) report() { s.ev.deliver(&s.pending, s.onEvict) }
 
 func (s *switcher) Policy() string { return Adaptativo }
 
