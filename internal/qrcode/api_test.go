@@ -744,6 +744,12 @@ func TestReviewFindings(t *testing.T) {
 		if v, err := f.svc.Validate(context.Background(), ValidarInput{Conteudo: "ab\xffcd"}); err != nil || v.Motivo != MotivoMalformado {
 			t.Errorf("invalid UTF-8: %+v %v", v, err)
 		}
+		// A custom code of 180 digits is found by its content, not taken for
+		// a damaged ticket.
+		digits := f.issue(t, KindPersonalizado, map[string]any{"dados": strings.Repeat("7", 180)})
+		if v := f.validate(t, map[string]any{"conteudo": digits.Conteudo}); !v.Valido || v.Tipo != KindPersonalizado {
+			t.Errorf("180-digit custom code: %+v", v)
+		}
 		// Keyboard-wedge scanners end with CR/LF.
 		if v := f.validate(t, map[string]any{"conteudo": " " + is.Conteudo + "\r\n"}); !v.Valido {
 			t.Errorf("ticket with a line end: %+v", v)

@@ -112,10 +112,12 @@ func (s *Service) Validate(ctx context.Context, in ValidarInput) (*Validacao, er
 			err = ErrNotFound // signed by us, but not the code we recorded under that id
 		}
 	} else {
-		if looksLikeTruncatedToken(text) {
+		rec, err = s.byContent(ctx, text)
+		// A long run of digits we never issued as such is most likely a
+		// misread or edited ticket (a custom code of digits is found above).
+		if errors.Is(err, ErrNotFound) && looksLikeTruncatedToken(text) {
 			return refuse(MotivoMalformado, "parece um ingresso, mas está incompleto ou alterado"), nil
 		}
-		rec, err = s.byContent(ctx, text)
 	}
 	if errors.Is(err, ErrNotFound) {
 		return refuse(MotivoDesconhecido, "código não emitido por este painel"), nil
