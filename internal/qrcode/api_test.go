@@ -649,7 +649,8 @@ func TestBatch(t *testing.T) {
 		t.Errorf("zip holds %d svgs and %d manifests", svgs, manifest)
 	}
 
-	res, b = f.post(t, "/qr-codes/lote", map[string]any{"itens": items, "formato": "pdf", "layout": map[string]any{"colunas": 3, "linhas": 4}})
+	res, b = f.post(t, "/qr-codes/lote", map[string]any{"itens": items, "formato": "pdf", "layout": map[string]any{"colunas": 3, "linhas": 4},
+		"opcoes": map[string]any{"estilo": "redondo", "cor": "#1a237e"}})
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(b, []byte("%PDF")) ||
 		res.Header.Get("X-Lote-Falhas-Indices") != "13,14" {
 		t.Fatalf("pdf batch: %d %v", res.StatusCode, res.Header)

@@ -270,9 +270,21 @@ func (s *Service) batchItem(ctx context.Context, it LoteItem, plan *renderPlan) 
 
 func asField(err error, fe **FieldError) bool { return errors.As(err, fe) }
 
-// Sheet renders the issued codes as a PDF label sheet.
-func Sheet(issued []*Issued, captions []string, l *Layout) ([]byte, error) {
+// Sheet renders the issued codes as a PDF label sheet, in the batch's style
+// and colours (already validated by Batch; a logo is not drawn on labels).
+func Sheet(issued []*Issued, captions []string, l *Layout, o *Opcoes) ([]byte, error) {
 	layout := sheetLayout(l)
+	if o != nil {
+		if st, err := render.ParseStyle(o.Estilo); err == nil && o.Estilo != "" {
+			layout.Style = st
+		}
+		if c, err := render.ParseHexColor(o.Cor); err == nil && o.Cor != "" {
+			layout.Foreground = c
+		}
+		if c, err := render.ParseHexColor(o.CorFundo); err == nil && o.CorFundo != "" {
+			layout.Background = c
+		}
+	}
 	var labels []render.Label
 	for i, is := range issued {
 		if is == nil {
@@ -349,7 +361,7 @@ func (a *API) registerBatch(api huma.API) {
 		out.FalhasIndices = strings.Join(failed, ",")
 		switch in.Body.Formato {
 		case "pdf":
-			b, err := Sheet(issued, captions, in.Body.Layout)
+			b, err := Sheet(issued, captions, in.Body.Layout, in.Body.Opcoes)
 			if err != nil {
 				return nil, a.apiErr(ctx, err)
 			}
