@@ -87,11 +87,12 @@ type Area struct {
 	lastTotal int64
 }
 
-// Analysis parameters: SHARDS at 1% with at most 8,192 tracked keys stays
-// well under 1 MB per area; hot keys come from a 1-in-8 random sample.
+// Analysis parameters: hybrid SHARDS at 1% (at most 4,000 sampled keys and
+// 8,192 exact ones, under 1 MiB per area) and the miniature simulations on
+// the same 1% sample; hot keys (and the promotion of keys to exact tracking)
+// come from a 1-in-8 random sample.
 const (
 	shardsRate     = 0.01
-	shardsMaxKeys  = 8192
 	hotCounters    = 256
 	hotSampleEvery = 8
 )
@@ -109,7 +110,7 @@ func newArea(cfg AreaConfig, seed maphash.Seed) (*Area, error) {
 	}
 	a.c = c
 	a.hot = sim.NewSpaceSaving(hotCounters)
-	a.shards = sim.NewShards(shardsRate, shardsMaxKeys)
+	a.shards = sim.NewHybridShards(shardsRate, 0, 0)
 	if a.mini, err = sim.NewMini(shardsRate, []string{"lru", "lfu-aging", "fifo", "arc"}, curveSizes()); err != nil {
 		return nil, err
 	}
@@ -150,17 +151,22 @@ func (a *Area) cache() policy.Cache {
 // record feeds the analysis with one access.
 func (a *Area) record(key string) {
 	h := maphash.String(a.seed, key)
+	a.shards.Seen(h)                               // distinct keys: lock-free
 	sampleHot := rand.Uint32()%hotSampleEvery == 0 // temporal sample: hot keys
-	inShards := sim.Sampled(h, shardsRate)
-	if !sampleHot && !inShards {
+	inSample := sim.Sampled(h, shardsRate)         // spatial sample: miniatures
+	wants := inSample || a.shards.Wants(h)         // or a key tracked exactly
+	if !sampleHot && !wants {
 		return
 	}
 	a.sampleMu.Lock()
 	if sampleHot {
 		a.hot.Offer(key)
+		a.shards.Observe(h, hotSampleEvery)
 	}
-	if inShards {
+	if wants {
 		a.shards.AccessSampled(h)
+	}
+	if inSample {
 		a.mini.AccessSampled(h)
 	}
 	a.sampleMu.Unlock()

@@ -23,7 +23,7 @@ type AreaStats struct {
 	Remocoes          map[string]int64 `json:"remocoes" doc:"Entries removed, by cause: tamanho, expiracao, remocao, limpeza, substituicao"`
 	Serie             []Point          `json:"serie" doc:"Hit ratio and load every 10 s over the last hour"`
 	ChavesQuentes     []HotKey         `json:"chaves_quentes" doc:"Top keys by Space-Saving"`
-	CurvaHitRatio     []CurvePoint     `json:"curva_hit_ratio" doc:"Expected LRU hit ratio at other sizes (SHARDS, 1% spatial sample)"`
+	CurvaHitRatio     []CurvePoint     `json:"curva_hit_ratio" doc:"Expected LRU hit ratio at other sizes (hybrid SHARDS: 1% spatial sample plus the hottest keys tracked exactly)"`
 	Simulacoes        []PolicyEstimate `json:"simulacoes" doc:"Miniature simulations of other policies and sizes on the sampled stream"`
 	Amostras          uint64           `json:"amostras" doc:"Accesses in the 1% spatial sample; curves and simulations appear from 200 on"`
 	Recomendacoes     []string         `json:"recomendacoes"`

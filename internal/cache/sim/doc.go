@@ -28,6 +28,13 @@
 // actual number of samples into the first histogram bucket. The fixed-size variant lowers T
 // whenever more than a bound of keys are tracked, so an instance never uses more than 1 MiB.
 //
+// [NewHybridShards] adds to the spatial sample the hottest keys, tracked exactly once a count-min
+// sketch sees them reach a threshold (after Carra and Neglia, USENIX ATC'20: a sampled curve's
+// error comes mostly from the few popular keys the sample happens to hold or miss), and a
+// HyperLogLog count of the distinct keys for the first-access misses. At R=0.01 on the OLTP trace
+// its mean absolute error is 0.0043 with the shipped hash (0.0056 averaged over 8 hashes, where
+// plain SHARDS averages 0.024), in under 1 MiB.
+//
 // [Mini] runs miniature simulations (Waldspurger, Saemundsson, Ahmad and Park, USENIX ATC'17): the
 // same spatially sampled stream drives simulators whose capacity is scaled by R, which estimates the
 // hit ratio of any policy, not just LRU, at a fraction of the cost.
@@ -38,5 +45,6 @@
 // structure, O(1) per offer, and reports the top keys with a per-key overestimation bound that never
 // exceeds N/m.
 //
-// None of the types in this package is safe for concurrent use; callers serialise access.
+// None of the types in this package is safe for concurrent use; callers serialise access, except
+// for the methods documented as lock-free ([Shards.Wants], [Shards.Seen]).
 package sim

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync/atomic"
 )
 
 // ShardsModulus is P in SHARDS' sampling test hash(key) mod P < T.
@@ -50,12 +51,22 @@ type Shards struct {
 	threshold  uint64 // T
 	maxTracked int
 	sd         *stackDist
-	heap       []uint64  // tracked keys, max-heap on their sampling hash
-	bins       []float64 // histogram of scaled distances, in units of weight
-	cold       float64   // first accesses (infinite distance), in units of weight
-	weight     float64   // what one sample adds now; grows as T is lowered
-	n          uint64    // accesses offered
-	samples    uint64    // accesses sampled
+	heap       []uint64      // tracked keys, max-heap on their sampling hash
+	bins       []float64     // histogram of scaled distances, in units of weight
+	cold       float64       // first accesses (infinite distance), in units of weight
+	weight     float64       // what one sample adds now; grows as T is lowered
+	n          uint64        // accesses offered
+	samples    uint64        // accesses sampled
+	thrA       atomic.Uint64 // threshold, for Wants
+
+	// Hybrid (NewHybridShards): keys tracked exactly, their promoter, and their accounting.
+	exact     *exactSet
+	prom      *promoter
+	promoteAt int     // estimated count at which a key becomes exact
+	nExact    uint64  // accesses to exact keys since they became exact
+	skipped   uint64  // of which the first after a promotion of an untracked key: distance unknown
+	hotW      float64 // histogram weight of the exact accesses
+	distinct  *hll    // distinct keys of the whole stream (hybrid)
 }
 
 // NewShards returns a SHARDS estimator sampling at rate (0 < rate <= 1, rounded to a multiple of
@@ -71,12 +82,62 @@ func NewShards(rate float64, maxTracked int) *Shards {
 		maxTracked = ShardsMaxTracked
 	}
 	maxTracked = max(maxTracked, shardsMinTracked)
-	return &Shards{
+	s := &Shards{
 		threshold:  rateThreshold(rate),
 		maxTracked: maxTracked,
 		sd:         newStackDist(256),
 		weight:     1,
 	}
+	s.thrA.Store(s.threshold)
+	return s
+}
+
+// Hybrid SHARDS defaults: see NewHybridShards.
+const (
+	// HybridMaxExact is the most keys a hybrid Shards tracks exactly, and HybridMaxSampled the
+	// most sampled keys it tracks besides: at these bounds its worst-case footprint (see
+	// hybridWorstCaseBytes) is just under 1 MiB.
+	HybridMaxExact   = 8192
+	HybridMaxSampled = 4000
+	hybridPromoteAt  = 16
+	promoterWidth    = 8192
+)
+
+// NewHybridShards returns SHARDS at rate, tracking at most maxTracked sampled keys, that also
+// tracks the hottest keys exactly, whether sampled or not (at most maxExact of them; <= 0 means
+// HybridMaxExact): the approach of Carra and Neglia (ATC'20), who showed that a sampled MRC's
+// error comes mostly from the few very popular keys that the spatial sample happens to include
+// or miss. Every access is counted in a count-min sketch (4×8192 16-bit counters, conservative
+// update, halved every 524,288 accesses); a key whose estimated count reaches 16 becomes exact,
+// for good, until maxExact keys are. Reuse distances then add the exact keys touched since the
+// key's previous access (counted one for one) to the sampled others scaled by 1/R, and an exact
+// key's access weighs one access where a sampled one weighs 1/R. The first access of a key after
+// its promotion has an unknown distance (its previous accesses were not tracked unless it was
+// sampled) and is left out.
+//
+// The curve is then a ratio estimate: the sample gives the distribution of the re-accesses'
+// distances, and a HyperLogLog counter of the whole stream (2^14 registers, 0.8% standard
+// error) how many accesses are first accesses (misses at every size), where plain SHARDS infers
+// that from the sample too.
+//
+// maxTracked (<= 0 or above HybridMaxSampled: HybridMaxSampled) bounds the sampled keys, as in
+// fixed-size SHARDS; maxExact (<= 0 or above HybridMaxExact: HybridMaxExact) the exact ones.
+//
+// On the OLTP trace at R=0.01 over 12 sampling hashes the mean absolute error was 0.0064 (worst
+// 0.0155), where plain SHARDS had 0.026 (worst 0.042) on the same hashes.
+func NewHybridShards(rate float64, maxTracked, maxExact int) *Shards {
+	if maxTracked <= 0 || maxTracked > HybridMaxSampled {
+		maxTracked = HybridMaxSampled
+	}
+	s := NewShards(rate, maxTracked)
+	if maxExact <= 0 || maxExact > HybridMaxExact {
+		maxExact = HybridMaxExact
+	}
+	s.exact = newExactSet(maxExact)
+	s.distinct = new(hll)
+	s.prom = newPromoter(promoterWidth)
+	s.promoteAt = hybridPromoteAt
+	return s
 }
 
 // NewFixedSizeShards returns fixed-size SHARDS: it starts sampling everything and lowers the rate
@@ -116,50 +177,113 @@ func (s *Shards) Tracked() int { return s.sd.live }
 // has since been lowered still rejects the keys it no longer samples.
 func Sampled(key uint64, rate float64) bool { return samplePriority(key) < rateThreshold(rate) }
 
+// Wants reports whether an access to key concerns s: the key is in its spatial sample at the
+// current rate, or (hybrid) tracked exactly. It is safe to call without the caller's lock, to
+// decide whether to take it and call AccessSampled.
+func (s *Shards) Wants(key uint64) bool {
+	return samplePriority(key) < s.thrA.Load() || (s.exact != nil && s.exact.has(key))
+}
+
 // SetRequests sets the number of accesses in the whole stream, for callers
 // that pass only sampled ones to AccessSampled.
-func (s *Shards) SetRequests(n uint64) { s.n = max(n, s.samples) }
+func (s *Shards) SetRequests(n uint64) { s.n = max(n, s.samples+s.nExact) }
 
-// AccessSampled offers an access that passed Sampled, without counting it
-// as a request of the whole stream (see SetRequests).
-func (s *Shards) AccessSampled(key uint64) {
-	s.n--
-	s.Access(key)
+// AccessSampled offers an access that passed Sampled or Wants, without counting it as a request
+// of the whole stream (see SetRequests) or offering it to the promoter (see Observe).
+func (s *Shards) AccessSampled(key uint64) { s.track(key) }
+
+// Observe offers a hybrid estimator's promoter one access of a temporal sample of the stream in
+// which each access stands for every accesses (e.g. 8 for a 1-in-8 sample), for callers that do
+// not pass the whole stream to Access. Without hybrid tracking it does nothing.
+func (s *Shards) Observe(key uint64, every int) {
+	if s.exact != nil {
+		s.promote(key, max(every, 1))
+	}
+}
+
+// Seen counts an access to key in a hybrid estimator's distinct-key counter, for callers that do
+// not pass every access to Access: it must see every access. It takes no lock of the caller's
+// (the counter's registers are atomic). Without hybrid tracking it does nothing.
+func (s *Shards) Seen(key uint64) {
+	if s.distinct != nil {
+		s.distinct.add(key)
+	}
+}
+
+// Exact is the number of keys tracked exactly (hybrid).
+func (s *Shards) Exact() int {
+	if s.exact == nil {
+		return 0
+	}
+	return s.exact.n
 }
 
 // Access offers one access of the stream.
 func (s *Shards) Access(key uint64) {
 	s.n++
-	if samplePriority(key) >= s.threshold {
+	if s.distinct != nil {
+		s.distinct.add(key)
+	}
+	if s.exact != nil {
+		s.promote(key, 1)
+	}
+	s.track(key)
+}
+
+func (s *Shards) promote(key uint64, inc int) {
+	if s.exact.n < s.exact.max && s.prom.observe(key, inc) >= s.promoteAt && !s.exact.has(key) {
+		s.exact.add(key)
+	}
+}
+
+// track records an access to a key that is sampled or exact, and ignores the others.
+func (s *Shards) track(key uint64) {
+	hot := s.exact != nil && s.exact.has(key)
+	if !hot && samplePriority(key) >= s.threshold {
 		return
 	}
-	s.samples++
-	d, seen := s.sd.access(key)
+	if hot {
+		s.nExact++
+	} else {
+		s.samples++
+	}
+	d, dh, seen := s.sd.accessHot(key, hot)
 	if !seen {
+		if hot {
+			s.skipped++
+			return
+		}
 		s.cold += s.weight
 		s.heapPush(key)
-		if s.sd.live > s.maxTracked {
+		if s.sd.live-s.sd.liveHot > s.maxTracked {
 			s.lower()
 		}
 		return
 	}
 	r := s.Rate()
-	scaled := 1 + float64(d-1)/r
+	scaled := 1 + float64(dh) + float64(d-1-dh)/r
+	w := s.weight
+	if hot {
+		w *= r // one access, where a sample stands for 1/R
+		s.hotW += w
+	}
 	b := binOf(uint64(scaled))
 	if b >= len(s.bins) {
 		grown := make([]float64, (b/subN+1)*subN)
 		copy(grown, s.bins)
 		s.bins = grown
 	}
-	s.bins[b] += s.weight
+	s.bins[b] += w
 }
 
 // lower drops the tracked keys with the largest hash and lowers T to that hash.
 func (s *Shards) lower() {
-	for s.sd.live > s.maxTracked && len(s.heap) > 0 {
+	for s.sd.live-s.sd.liveHot > s.maxTracked && len(s.heap) > 0 {
 		top := samplePriority(s.heap[0])
 		for len(s.heap) > 0 && samplePriority(s.heap[0]) == top {
-			s.sd.remove(s.heapPop())
+			if k := s.heapPop(); s.exact == nil || !s.exact.has(k) {
+				s.sd.remove(k)
+			}
 		}
 		if top == 0 {
 			continue // degenerate: more than maxTracked keys hash to 0; keep T >= 1
@@ -167,6 +291,7 @@ func (s *Shards) lower() {
 		// Rescale the histogram by R_new/R_old: future samples weigh R_old/R_new more instead.
 		s.weight *= float64(s.threshold) / float64(top)
 		s.threshold = top
+		s.thrA.Store(top)
 	}
 }
 
@@ -227,7 +352,11 @@ func (s *Shards) heapPop() uint64 {
 // the SHARDS_adj correction. Sizes <= 0, and every size before any access, give 1.
 func (s *Shards) Curve(sizes []int) []float64 {
 	out := make([]float64, len(sizes))
-	expected := float64(s.n) * s.Rate()
+	r := s.Rate()
+	// In units of samples at the current rate: every access not to an exact key is sampled
+	// with probability R, an exact key's access counts R.
+	expected := float64(s.n-min(s.nExact, s.n)) * r
+	denom := float64(s.n-min(s.skipped, s.n)) * r
 	cum := make([]float64, len(s.bins))
 	total := s.cold
 	for i, v := range s.bins {
@@ -237,10 +366,24 @@ func (s *Shards) Curve(sizes []int) []float64 {
 			cum[i] += cum[i-1]
 		}
 	}
-	adj := expected - total/s.weight
+	adj := expected - (total-s.hotW)/s.weight
+	if s.distinct != nil && total > s.cold {
+		// Ratio estimator: the sample gives the distribution of the re-accesses' distances,
+		// the distinct counter how many accesses are first accesses.
+		reuse := max(float64(s.n)-s.distinct.count(), 0) * r
+		scale := reuse / (total - s.cold)
+		for i, c := range sizes {
+			out[i] = 1
+			if c <= 0 || s.n == 0 {
+				continue
+			}
+			out[i] = min(max(1-s.cumAt(cum, c)*scale/(float64(s.n)*r), 0), 1)
+		}
+		return out
+	}
 	for i, c := range sizes {
 		out[i] = 1
-		if c <= 0 || expected <= 0 {
+		if c <= 0 || denom <= 0 {
 			continue
 		}
 		hits := adj
@@ -256,15 +399,36 @@ func (s *Shards) Curve(sizes []int) []float64 {
 			}
 			hits += part / s.weight
 		}
-		out[i] = min(max(1-hits/expected, 0), 1)
+		out[i] = min(max(1-hits/denom, 0), 1)
 	}
 	return out
+}
+
+// cumAt is the histogram weight at distances up to c.
+func (s *Shards) cumAt(cum []float64, c int) float64 {
+	b := binOf(uint64(c))
+	if b >= len(cum) {
+		if len(cum) == 0 {
+			return 0
+		}
+		return cum[len(cum)-1]
+	}
+	lo, width := binRange(b)
+	part := s.bins[b] * float64(uint64(c)-lo+1) / float64(width)
+	if b > 0 {
+		part += cum[b-1]
+	}
+	return part
 }
 
 // MemoryBytes is the memory the estimator holds: its hash table, Fenwick tree, position map,
 // heap and histogram (slice capacities), plus the fixed-size fields. It stays below 1 MiB.
 func (s *Shards) MemoryBytes() int {
-	return s.sd.bytes() + cap(s.heap)*8 + cap(s.bins)*8 + 128
+	n := s.sd.bytes() + cap(s.heap)*8 + cap(s.bins)*8 + 160
+	if s.exact != nil {
+		n += s.exact.bytes() + s.prom.bytes() + s.distinct.bytes()
+	}
+	return n
 }
 
 // shardsWorstCaseBytes bounds MemoryBytes for an instance tracking at most maxTracked keys: the
@@ -273,6 +437,14 @@ func (s *Shards) MemoryBytes() int {
 func shardsWorstCaseBytes(maxTracked int) int {
 	w := 2*maxTracked + 2
 	return slotsFor(maxTracked+1)*12 + (w+1)*4 + w*8 + (maxTracked+1)*8 + (binOf(1<<39-1)/subN+1)*subN*8 + 128
+}
+
+// hybridWorstCaseBytes bounds MemoryBytes for a hybrid instance: shardsWorstCaseBytes for all
+// its keys, plus the exact markers' tree and flags, the exact set, the promoter and the counter.
+func hybridWorstCaseBytes(maxTracked, maxExact int) int {
+	w := 2*(maxTracked+maxExact) + 2
+	return shardsWorstCaseBytes(maxTracked+maxExact) + 32 + (w+1)*4 + (w+63)/64*8 +
+		newExactSet(maxExact).bytes() + 4*promoterWidth*2 + (1<<hllP)*4
 }
 
 // binOf is the histogram bucket of distance v.

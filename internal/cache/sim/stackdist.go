@@ -15,6 +15,11 @@ type stackDist struct {
 	keyAt []uint64 // key whose access used each position (stale once the key moved on)
 	next  int      // next unused position
 	live  int      // number of markers (tracked keys)
+	// Exact markers (hybrid SHARDS): fenH counts the markers of keys tracked exactly, hotAt
+	// flags their positions; both stay empty until the first exact access.
+	fenH    []int32
+	hotAt   []uint64 // bitset over positions
+	liveHot int
 }
 
 const minWindow = 64
@@ -27,45 +32,73 @@ func newStackDist(hint int) *stackDist {
 // access records an access to key and returns its stack distance, or seen=false on the key's
 // first access (an infinite distance).
 func (s *stackDist) access(key uint64) (dist int, seen bool) {
+	dist, _, seen = s.accessHot(key, false)
+	return dist, seen
+}
+
+// accessHot is access that also places the key's new marker as exact (hot) or not, and returns
+// how many of the other keys touched since its previous access have exact markers.
+func (s *stackDist) accessHot(key uint64, hot bool) (dist, distHot int, seen bool) {
 	if s.next == len(s.keyAt) {
 		s.compact()
 	}
 	if pos, ok := s.idx.get(key); ok {
-		dist = s.live - s.prefix(int(pos)) + 1
+		dist = s.live - prefix(s.fen, int(pos)) + 1
 		seen = true
-		s.add(int(pos), -1)
-		s.live--
+		s.unmark(int(pos))
+		if s.liveHot > 0 {
+			distHot = s.liveHot - prefix(s.fenH, int(pos))
+		}
 	}
 	p := s.next
 	s.next++
-	s.add(p, 1)
+	add(s.fen, p, 1)
 	s.live++
+	if hot {
+		if s.fenH == nil {
+			s.fenH = make([]int32, len(s.fen))
+			s.hotAt = make([]uint64, (len(s.keyAt)+63)/64)
+		}
+		add(s.fenH, p, 1)
+		s.hotAt[p/64] |= 1 << (p % 64)
+		s.liveHot++
+	}
 	s.keyAt[p] = key
 	s.idx.put(key, int32(p))
-	return dist, seen
+	return dist, distHot, seen
+}
+
+// unmark removes the marker at pos.
+func (s *stackDist) unmark(pos int) {
+	add(s.fen, pos, -1)
+	s.live--
+	if s.hotAt != nil && s.hotAt[pos/64]&(1<<(pos%64)) != 0 {
+		s.hotAt[pos/64] &^= 1 << (pos % 64)
+		add(s.fenH, pos, -1)
+		s.liveHot--
+	}
 }
 
 // remove stops tracking key.
 func (s *stackDist) remove(key uint64) {
 	if pos, ok := s.idx.get(key); ok {
-		s.add(int(pos), -1)
-		s.live--
+		s.unmark(int(pos))
 		s.idx.del(key)
 	}
 }
 
-// prefix counts the markers at positions 0..p.
-func (s *stackDist) prefix(p int) int {
+// prefix counts the markers of fen at positions 0..p.
+func prefix(fen []int32, p int) int {
 	n := int32(0)
 	for i := p + 1; i > 0; i &= i - 1 {
-		n += s.fen[i]
+		n += fen[i]
 	}
 	return int(n)
 }
 
-func (s *stackDist) add(p int, d int32) {
-	for i := p + 1; i < len(s.fen); i += i & -i {
-		s.fen[i] += d
+func add(fen []int32, p int, d int32) {
+	for i := p + 1; i < len(fen); i += i & -i {
+		fen[i] += d
 	}
 }
 
@@ -76,37 +109,53 @@ func (s *stackDist) compact() {
 	if w != len(s.keyAt) {
 		keys = make([]uint64, w)
 	}
+	var hot []uint64
+	if s.hotAt != nil {
+		hot = make([]uint64, (w+63)/64)
+	}
 	j := 0
 	for p := 0; p < s.next; p++ {
 		k := s.keyAt[p]
 		if v, ok := s.idx.get(k); ok && int(v) == p {
 			keys[j] = k
 			s.idx.put(k, int32(j))
+			if hot != nil && s.hotAt[p/64]&(1<<(p%64)) != 0 {
+				hot[j/64] |= 1 << (j % 64)
+			}
 			j++
 		}
 	}
 	s.keyAt = keys
 	s.next = j
-	if len(s.fen) != w+1 {
-		s.fen = make([]int32, w+1)
-	} else {
-		clear(s.fen)
-	}
-	// Build the tree of j leading ones in O(w).
-	for i := 1; i <= j; i++ {
-		s.fen[i]++
-		if parent := i + i&-i; parent <= w {
-			s.fen[parent] += s.fen[i]
-		}
-	}
-	for i := j + 1; i <= w; i++ {
-		if parent := i + i&-i; parent <= w {
-			s.fen[parent] += s.fen[i]
-		}
+	s.fen = buildFenwick(s.fen, w, func(i int) bool { return i < j })
+	if hot != nil {
+		s.hotAt = hot
+		s.fenH = buildFenwick(s.fenH, w, func(i int) bool { return hot[i/64]&(1<<(i%64)) != 0 })
 	}
 }
 
-func (s *stackDist) bytes() int { return s.idx.bytes() + len(s.fen)*4 + len(s.keyAt)*8 }
+// buildFenwick rebuilds fen (reused when it has the size) as the tree over w positions where
+// set(p) marks position p, in O(w).
+func buildFenwick(fen []int32, w int, set func(int) bool) []int32 {
+	if len(fen) != w+1 {
+		fen = make([]int32, w+1)
+	} else {
+		clear(fen)
+	}
+	for i := 1; i <= w; i++ {
+		if set(i - 1) {
+			fen[i]++
+		}
+		if parent := i + i&-i; parent <= w {
+			fen[parent] += fen[i]
+		}
+	}
+	return fen
+}
+
+func (s *stackDist) bytes() int {
+	return s.idx.bytes() + len(s.fen)*4 + len(s.keyAt)*8 + len(s.fenH)*4 + len(s.hotAt)*8
+}
 
 // ExactLRUCurve returns the exact LRU miss ratio of t at each size (in entries) by Mattson's stack
 // algorithm with a Fenwick tree: O(N log M) time and O(M) memory for N accesses to M distinct
