@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,9 +55,13 @@ func benchMaxBytes(es []*Entry) int64 {
 var benchStart atomic.Uint64
 
 // runParallelGet runs get on the key sequence from a different offset in every goroutine.
+// It also reports cpu-ns/op: the process's CPU time (user + system, getrusage) over the timed
+// part, per Get. On a machine shared with other work this is steadier than the wall ns/op,
+// which grows whenever another process takes one of the cores.
 func runParallelGet(b *testing.B, seq []string, get func(string) bool) {
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(benchStart.Add(7919))
 		for pb.Next() {
@@ -66,6 +71,17 @@ func runParallelGet(b *testing.B, seq []string, get func(string) bool) {
 			i++
 		}
 	})
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU is the CPU time the process has used, user and system, in nanoseconds.
+func processCPU(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkParallelGet: Get on a hot area of 10k preloaded entries that all fit, from all Ps,
@@ -89,6 +105,35 @@ func BenchmarkParallelGet(b *testing.B) {
 				})
 			})
 		}
+	}
+}
+
+// BenchmarkParallelGetSettled: BenchmarkParallelGet for adaptativo once its choice has settled.
+// A fresh adaptive cache hashes every Get and feeds 1 in 64 to its miniature simulations until
+// restAfter windows pass without a switch (about 9M Gets here, 0.5 s at this benchmark's rate);
+// then it rests for restFor (30 s) before sampling again. So a hot area spends about 98% of its
+// time settled; BenchmarkParallelGet/*/adaptativo measures the sampling phase, this the rest.
+func BenchmarkParallelGetSettled(b *testing.B) {
+	es := benchEntries()
+	for _, dist := range []string{"zipf", "uniform"} {
+		seq := benchKeySeq(es, dist)
+		b.Run(dist+"/"+Adaptativo, func(b *testing.B) {
+			c := mustNew(b, Adaptativo, Config{MaxBytes: benchMaxBytes(es)})
+			for _, e := range es {
+				mustSet(b, c, e)
+			}
+			sw := c.(*switcher)
+			for i := 0; sw.thr.Load() != 0; i++ {
+				if i == 100_000_000 {
+					b.Fatal("the adaptive choice did not settle in 100M Gets")
+				}
+				c.Get(seq[i&(benchSample-1)])
+			}
+			runParallelGet(b, seq, func(k string) bool {
+				_, ok := c.Get(k)
+				return ok
+			})
+		})
 	}
 }
 
