@@ -16,6 +16,7 @@ import (
 	"github.com/painel-universal/painel/internal/cache"
 	"github.com/painel-universal/painel/internal/config"
 	"github.com/painel-universal/painel/internal/httpapi"
+	"github.com/painel-universal/painel/internal/monitor"
 	"github.com/painel-universal/painel/internal/qrcode"
 	"github.com/painel-universal/painel/internal/qrcode/token"
 	"github.com/painel-universal/painel/internal/store"
@@ -183,6 +184,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		})
 	}
 	cache.Register(srv.API, cm, log)
+	mon, err := monitor.New(ctx, st, monitor.Config{
+		Interval: cfg.MonitorInterval,
+		SMTP:     monitor.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword},
+	}, log)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("monitor: %w", err)
+	}
+	monitor.Register(srv.API, srv.Mux, mon, log)
+	srv.Metrics.MustRegister(mon.Collector())
 	if h.routes != nil {
 		h.routes(srv)
 	}
@@ -193,6 +204,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	bg.Go("store maintenance", st.Maintain)
+	bg.Go("monitor", mon.Run)
 	bg.Go("cache analysis", func(ctx context.Context) error { return cm.Run(ctx, cfg.CacheOptimiseEvery) })
 	if tier != nil {
 		bg.Go("cache invalidations", tier.Run)

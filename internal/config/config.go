@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Environments.
@@ -53,6 +54,13 @@ type Config struct {
 	RedisURL           string
 	CacheBudgetBytes   int64
 	CacheOptimiseEvery time.Duration
+	// MonitorInterval is how often host metrics are sampled (at least 250ms).
+	MonitorInterval time.Duration
+	// SMTP server for alert e-mails; SMTPAddr empty disables e-mail.
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUser     string
+	SMTPPassword string
 }
 
 // setting describes one configuration value: its flag and environment
@@ -275,7 +283,70 @@ func settings() []setting {
 		durationSetting("cache-optimise-every", "PAINEL_CACHE_OPTIMISE_EVERY", "0s",
 			"how often the cache optimiser runs by itself (0s: only on POST /cache/otimizar)",
 			func(c *Config) *time.Duration { return &c.CacheOptimiseEvery }),
+		{
+			flag: "monitor-interval", env: "PAINEL_MONITOR_INTERVAL", def: "1s",
+			usage:   "how often host metrics are sampled and alert rules evaluated",
+			accepts: "a duration of at least 250ms, like 1s or 5s",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return errors.New("not a duration")
+				}
+				if d < 250*time.Millisecond || d > time.Hour {
+					return errors.New("must be between 250ms and 1h")
+				}
+				c.MonitorInterval = d
+				return nil
+			},
+			get: func(c *Config) string { return c.MonitorInterval.String() },
+		},
+		{
+			flag: "smtp-addr", env: "PAINEL_SMTP_ADDR", def: "",
+			usage:   "SMTP server for alert e-mails (empty: e-mail channels are off)",
+			accepts: "empty or host:port",
+			set: func(c *Config, v string) error {
+				if v != "" {
+					host, port, err := net.SplitHostPort(v)
+					if err != nil || host == "" || port == "" {
+						return errors.New("not host:port")
+					}
+				}
+				c.SMTPAddr = v
+				return nil
+			},
+			get: func(c *Config) string { return c.SMTPAddr },
+		},
+		plainSetting("smtp-from", "PAINEL_SMTP_FROM", "painel@localhost", "sender address of alert e-mails", "an e-mail address",
+			func(c *Config) *string { return &c.SMTPFrom }, false),
+		plainSetting("smtp-user", "PAINEL_SMTP_USER", "", "SMTP user (empty: no authentication)", "any text",
+			func(c *Config) *string { return &c.SMTPUser }, false),
+		plainSetting("smtp-password", "PAINEL_SMTP_PASSWORD", "", "SMTP password", "any text",
+			func(c *Config) *string { return &c.SMTPPassword }, true),
 	}
+}
+
+// plainSetting is a free-text setting without control characters.
+func plainSetting(flagName, env, def, usage, accepts string, field func(*Config) *string, secret bool) setting {
+	st := setting{
+		flag: flagName, env: env, def: def, usage: usage, accepts: accepts, secret: secret,
+		set: func(c *Config, v string) error {
+			if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) || !utf8.ValidString(v) {
+				return errors.New("contains control characters")
+			}
+			*field(c) = v
+			return nil
+		},
+		get: func(c *Config) string { return *field(c) },
+	}
+	if secret {
+		st.redact = func(v string) string {
+			if v == "" {
+				return ""
+			}
+			return "xxxxx"
+		}
+	}
+	return st
 }
 
 // redactKeys shows the key ids of a key list, never the seeds.
