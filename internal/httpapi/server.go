@@ -94,6 +94,7 @@ func New(opts Options) *Server {
 	s.registerHealth()
 	s.registerMetrics()
 	registerDocs(s.Mux)
+	registerConsole(s.Mux)
 	return s
 }
 

@@ -250,10 +250,16 @@ func (s *Service) DeleteRule(ctx context.Context, id int64) error {
 		return ErrNotFound
 	}
 	if ev := s.eng.remove(id); ev != 0 {
-		_, err = s.st.DB.ExecContext(ctx, `UPDATE monitor_eventos SET estado = $1, resolvido_em = $2,
-			mensagem = mensagem || ' (regra removida)' WHERE id = $3`, StateResolved, s.now().UnixMilli(), ev)
+		if _, err = s.st.DB.ExecContext(ctx, `UPDATE monitor_eventos SET estado = $1, resolvido_em = $2,
+			mensagem = mensagem || ' (regra removida)' WHERE id = $3`, StateResolved, s.now().UnixMilli(), ev); err != nil {
+			return err
+		}
+		// Tell the live clients that the episode is over.
+		if e, err := s.GetEvent(ctx, ev); err == nil {
+			s.hub.broadcastEvent(e, false)
+		}
 	}
-	return err
+	return nil
 }
 
 // loadRules installs the stored rules in the engine, creating the defaults on first start, and
