@@ -350,6 +350,9 @@ func (m *Manager) Run(ctx context.Context, optimiseEvery time.Duration) error {
 		case now := <-snap.C:
 			for _, a := range m.Areas() {
 				a.snapshot(now)
+				if c := a.cache(); c.Len() > 0 {
+					c.RemoveExpired() // counted as expiries by the area's OnEvict
+				}
 			}
 		case <-opt:
 			if _, err := m.Optimise(ctx, false); err != nil {

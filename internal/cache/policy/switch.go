@@ -123,8 +123,8 @@ type switcher struct {
 	pending atomic.Bool   // removals are queued
 	// resumeAt is when a resting shared cache samples again (coarse clock, ns).
 	resumeAt atomic.Int64
-	clock    *otter.CoarseClock // the shared coarse clock (nil in unit mode)
-	rest     time.Duration      // how long a settled cache stops sampling (restFor)
+	clock    *idleClock    // the shared coarse clock (nil in unit mode)
+	rest     time.Duration // how long a settled cache stops sampling (restFor)
 	_        [64]byte
 
 	wmu      sync.Mutex // writers and switches
