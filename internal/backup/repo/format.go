@@ -1,0 +1,340 @@
+package repo
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// packEntry describes one blob of a pack.
+type packEntry struct {
+	id     ID
+	off    uint32 // offset of the stored blob in the pack
+	length uint32 // stored length
+	plain  uint32 // plaintext length
+	flags  uint8
+}
+
+func (e packEntry) end() int64 { return int64(e.off) + int64(e.length) }
+
+// packTrailerLen is the length of the fixed pack trailer: the header
+// envelope's length (uint32, little endian) then the magic "PBKP".
+const packTrailerLen = 8
+
+var packMagic = []byte("PBKP")
+
+// packName returns the object name of a pack.
+func packName(id ID) string {
+	s := id.String()
+	return "packs/" + s[:2] + "/" + s
+}
+
+// parsePackName returns the ID of a pack object name, refusing any other
+// spelling than packName's.
+func parsePackName(name string) (ID, bool) {
+	if len(name) != len("packs/ab/")+64 || name[:6] != "packs/" || name[8] != '/' {
+		return ID{}, false
+	}
+	id, ok := parseLowerHexID(name[9:])
+	if !ok || name[6:8] != name[9:11] {
+		return ID{}, false
+	}
+	return id, true
+}
+
+// indexName returns the object name of an index object with these bytes.
+func indexName(obj []byte) string {
+	return "index/" + ID(sha256.Sum256(obj)).String()
+}
+
+// packBuilder accumulates the blobs of a pack that is not written yet, in
+// segments so that a growing pack is never copied. Blobs are only added
+// while the builder is open (under Repo.mu); its bytes never change after.
+type packBuilder struct {
+	segs    [][]byte
+	size    int
+	entries []packEntry
+}
+
+// segSize is the size of a packBuilder segment.
+const segSize = 1 << 20
+
+// add appends a stored blob (stored then trailer) described by e (whose off
+// and length it sets) and returns the entry.
+func (b *packBuilder) add(e packEntry, stored, trailer []byte) packEntry {
+	l := len(stored) + len(trailer)
+	e.off = uint32(b.size)
+	e.length = uint32(l)
+	n := len(b.segs)
+	if n == 0 || cap(b.segs[n-1])-len(b.segs[n-1]) < l {
+		b.segs = append(b.segs, make([]byte, 0, max(segSize, l)))
+		n++
+	}
+	b.segs[n-1] = append(append(b.segs[n-1], stored...), trailer...)
+	b.size += l
+	b.entries = append(b.entries, e)
+	return e
+}
+
+// blob returns a copy of the stored blob of entry e.
+func (b *packBuilder) blob(e packEntry) []byte {
+	start := 0
+	for _, s := range b.segs {
+		if int(e.off) < start+len(s) {
+			o := int(e.off) - start
+			return bytes.Clone(s[o : o+int(e.length)])
+		}
+		start += len(s)
+	}
+	return nil
+}
+
+// reader returns the blobs' bytes followed by tail.
+func (b *packBuilder) reader(tail []byte) io.Reader {
+	rs := make([]io.Reader, 0, len(b.segs)+1)
+	for _, s := range b.segs {
+		rs = append(rs, bytes.NewReader(s))
+	}
+	return io.MultiReader(append(rs, bytes.NewReader(tail))...)
+}
+
+// encodeEntries serialises pack entries (pack headers and index objects
+// share this encoding): uvarint count, then per entry the ID, uvarint offset,
+// uvarint length, uvarint plaintext length and the flags byte.
+func encodeEntries(dst []byte, entries []packEntry) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(entries)))
+	for _, e := range entries {
+		dst = append(dst, e.id[:]...)
+		dst = binary.AppendUvarint(dst, uint64(e.off))
+		dst = binary.AppendUvarint(dst, uint64(e.length))
+		dst = binary.AppendUvarint(dst, uint64(e.plain))
+		dst = append(dst, e.flags)
+	}
+	return dst
+}
+
+// reader decodes the binary encodings; it stops at the first error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint(max uint64) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("truncated or invalid varint")
+		return 0
+	}
+	if v > max {
+		r.err = fmt.Errorf("value %d out of range (max %d)", v, max)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) id() ID {
+	var id ID
+	if r.err != nil {
+		return id
+	}
+	if len(r.b) < len(id) {
+		r.err = errors.New("truncated ID")
+		return id
+	}
+	copy(id[:], r.b)
+	r.b = r.b[len(id):]
+	return id
+}
+
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 1 {
+		r.err = errors.New("truncated")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// entries decodes what encodeEntries wrote, checking each entry against the
+// limit of the pack's blob area (0: unchecked here).
+func (r *reader) entries() []packEntry {
+	n := r.uvarint(uint64(len(r.b)) / 35) // an entry takes at least 35 bytes
+	if r.err != nil {
+		return nil
+	}
+	out := make([]packEntry, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		var e packEntry
+		e.id = r.id()
+		e.off = uint32(r.uvarint(maxPackSize))
+		e.length = uint32(r.uvarint(maxPackSize))
+		e.plain = uint32(r.uvarint(maxChunkSize))
+		e.flags = r.byte()
+		if r.err == nil && e.flags&^knownFlags != 0 {
+			r.err = fmt.Errorf("entry %d: unknown flags %#x", i, e.flags)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// checkEntries verifies that entries lie inside a blob area of size limit
+// and do not overlap.
+func checkEntries(entries []packEntry, limit int64) error {
+	s := make([]packEntry, len(entries))
+	copy(s, entries)
+	sort.Slice(s, func(i, j int) bool { return s[i].off < s[j].off })
+	var end int64
+	for _, e := range s {
+		if int64(e.off) < end {
+			return fmt.Errorf("chunk %s at offset %d overlaps the previous one", e.id, e.off)
+		}
+		end = e.end()
+		if end > limit {
+			return fmt.Errorf("chunk %s at [%d,%d) runs past the blob area (%d bytes)", e.id, e.off, end, limit)
+		}
+	}
+	return nil
+}
+
+// finishPack builds the header and trailer of the pack b and returns the
+// pack's ID (SHA-256 of all its bytes) and the tail to write after the
+// blobs.
+func (c *codec) finishPack(b *packBuilder) (ID, []byte) {
+	hdr := c.seal(kindPackHeader, "pack", encodeEntries(nil, b.entries), false, c.encrypted())
+	tail := make([]byte, 0, len(hdr)+packTrailerLen)
+	tail = append(tail, hdr...)
+	tail = binary.LittleEndian.AppendUint32(tail, uint32(len(hdr)))
+	tail = append(tail, packMagic...)
+	h := sha256.New()
+	for _, s := range b.segs {
+		h.Write(s)
+	}
+	h.Write(tail)
+	var id ID
+	h.Sum(id[:0])
+	return id, tail
+}
+
+// readPackHeader parses a whole pack's header and returns its entries and the
+// size of its blob area.
+func (c *codec) readPackHeader(pack []byte) ([]packEntry, int64, error) {
+	if len(pack) < packTrailerLen {
+		return nil, 0, corruptf("pack of %d bytes is too short for its trailer", len(pack))
+	}
+	tr := pack[len(pack)-packTrailerLen:]
+	if !bytes.Equal(tr[4:], packMagic) {
+		return nil, 0, corruptf("bad pack trailer magic %q", tr[4:])
+	}
+	hl := int64(binary.LittleEndian.Uint32(tr))
+	area := int64(len(pack)) - packTrailerLen - hl
+	if area < 0 {
+		return nil, 0, corruptf("pack header length %d does not fit in %d bytes", hl, len(pack))
+	}
+	payload, err := c.open(kindPackHeader, "pack", pack[area:int64(len(pack))-packTrailerLen], c.encrypted())
+	if err != nil {
+		return nil, 0, fmt.Errorf("pack header: %w", err)
+	}
+	r := reader{b: payload}
+	entries := r.entries()
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes", len(r.b))
+	}
+	if r.err != nil {
+		return nil, 0, corruptf("pack header: %v", r.err)
+	}
+	if err := checkEntries(entries, area); err != nil {
+		return nil, 0, corruptf("pack header: %v", err)
+	}
+	return entries, area, nil
+}
+
+// indexPack is one pack of an index object.
+type indexPack struct {
+	id   ID
+	size int64
+	// unused is how many bytes of the pack's blob area hold chunks that no
+	// longer are in the index (dropped by Prune without rewriting the pack).
+	unused  int64
+	entries []packEntry
+}
+
+// encodeIndex serialises an index object's payload: uvarint number of packs,
+// then per pack its ID, uvarint size, uvarint unused bytes and its entries.
+func encodeIndex(packs []indexPack) []byte {
+	var b []byte
+	b = binary.AppendUvarint(b, uint64(len(packs)))
+	for _, p := range packs {
+		b = append(b, p.id[:]...)
+		b = binary.AppendUvarint(b, uint64(p.size))
+		b = binary.AppendUvarint(b, uint64(p.unused))
+		b = encodeEntries(b, p.entries)
+	}
+	return b
+}
+
+func decodeIndex(payload []byte) ([]indexPack, error) {
+	r := reader{b: payload}
+	n := r.uvarint(uint64(len(payload)) / 35)
+	var packs []indexPack
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		var p indexPack
+		p.id = r.id()
+		p.size = int64(r.uvarint(maxPackSize + 1<<30))
+		p.unused = int64(r.uvarint(uint64(p.size)))
+		p.entries = r.entries()
+		if r.err == nil {
+			if err := checkEntries(p.entries, p.size); err != nil {
+				r.err = fmt.Errorf("pack %s: %v", p.id, err)
+			}
+		}
+		packs = append(packs, p)
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = fmt.Errorf("%d trailing bytes", len(r.b))
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return packs, nil
+}
+
+// readAll reads everything from rc and closes it; want >= 0 sizes the
+// buffer and is checked.
+func readAll(rc io.ReadCloser, want int64) ([]byte, error) {
+	defer rc.Close()
+	if want < 0 {
+		return io.ReadAll(rc)
+	}
+	buf := make([]byte, want)
+	n, err := io.ReadFull(rc, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return buf[:n], nil // short: the caller reports the length
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Ensure there is nothing more (a longer object than expected).
+	var one [1]byte
+	if m, _ := rc.Read(one[:]); m > 0 {
+		rest, err := io.ReadAll(rc)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, one[0])
+		buf = append(buf, rest...)
+	}
+	return buf, nil
+}
