@@ -57,6 +57,7 @@ func commands() []command {
 		{"serve", "[flags]", "start the HTTP service (the default command)", runServe},
 		{"migrate", "[up|status] [flags]", "apply pending database migrations (up, the default) or list them (status)", runMigrate},
 		{"config", "[flags]", "print the effective configuration, secrets redacted", runConfig},
+		{"backup", "run|list|show|verify|restore|prune|config", "make, list, verify and restore backups (painel backup -h)", runBackupCmd},
 		{"cache", "simulate ...", "replay a cache trace through the policies (painel cache -h)", runCache},
 		{"qr", "gerar|pix|validar ...", "issue or validate QR codes from the command line (painel qr -h)", runQR},
 		{"version", "[-json]", "print version, commit, build date and Go version", runVersion},

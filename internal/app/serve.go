@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/painel-universal/painel/internal/backup"
 	"github.com/painel-universal/painel/internal/cache"
 	"github.com/painel-universal/painel/internal/config"
 	"github.com/painel-universal/painel/internal/httpapi"
@@ -194,6 +195,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 	}
 	monitor.Register(srv.API, srv.Mux, mon, log)
 	srv.Metrics.MustRegister(mon.Collector())
+	bk, err := openBackup(ctx, cfg, st, log)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("backup: %w", err)
+	}
+	backup.Register(srv.API, bk, log)
 	if h.routes != nil {
 		h.routes(srv)
 	}
@@ -205,6 +212,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 	}
 	bg.Go("store maintenance", st.Maintain)
 	bg.Go("monitor", mon.Run)
+	bg.Go("backup schedule", bk.Run)
 	bg.Go("cache analysis", func(ctx context.Context) error { return cm.Run(ctx, cfg.CacheOptimiseEvery) })
 	if tier != nil {
 		bg.Go("cache invalidations", tier.Run)

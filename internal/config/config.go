@@ -61,6 +61,11 @@ type Config struct {
 	SMTPFrom     string
 	SMTPUser     string
 	SMTPPassword string
+	// BackupStore is where backups go: empty for <data>/backups, a folder, or
+	// s3://KEY:SECRET@host:port/bucket[/prefix][?ssl=true&region=r].
+	BackupStore      string
+	BackupPassphrase string
+	BackupRestoreDir string
 }
 
 // setting describes one configuration value: its flag and environment
@@ -322,6 +327,33 @@ func settings() []setting {
 			func(c *Config) *string { return &c.SMTPUser }, false),
 		plainSetting("smtp-password", "PAINEL_SMTP_PASSWORD", "", "SMTP password", "any text",
 			func(c *Config) *string { return &c.SMTPPassword }, true),
+		{
+			flag: "backup-store", env: "PAINEL_BACKUP_STORE", def: "",
+			usage:   "where backups are stored (empty: <data-dir>/backups)",
+			accepts: "empty, an absolute folder, or s3://KEY:SECRET@host:port/bucket[/prefix][?ssl=true&region=R]",
+			secret:  true,
+			set: func(c *Config, v string) error {
+				if v != "" {
+					if strings.HasPrefix(v, "s3://") {
+						u, err := url.Parse(v)
+						if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" || u.User == nil {
+							return errors.New("not an s3://KEY:SECRET@host:port/bucket URL")
+						}
+					} else if !filepath.IsAbs(v) {
+						return errors.New("not an absolute folder or s3:// URL")
+					}
+				}
+				c.BackupStore = v
+				return nil
+			},
+			get: func(c *Config) string { return c.BackupStore },
+		},
+		plainSetting("backup-passphrase", "PAINEL_BACKUP_PASSPHRASE", "",
+			"passphrase that encrypts backups at rest (AES-256-GCM, key via argon2id; empty: not encrypted)", "any text",
+			func(c *Config) *string { return &c.BackupPassphrase }, true),
+		plainSetting("backup-restore-dir", "PAINEL_BACKUP_RESTORE_DIR", "",
+			"folder under which restore destinations are resolved (empty: <data-dir>/restauracoes)", "a folder path",
+			func(c *Config) *string { return &c.BackupRestoreDir }, false),
 	}
 }
 

@@ -39,6 +39,9 @@ var envNames = []string{
 	"PAINEL_SMTP_FROM",
 	"PAINEL_SMTP_USER",
 	"PAINEL_SMTP_PASSWORD",
+	"PAINEL_BACKUP_STORE",
+	"PAINEL_BACKUP_PASSPHRASE",
+	"PAINEL_BACKUP_RESTORE_DIR",
 }
 
 func mapEnv(m map[string]string) func(string) string {
@@ -820,16 +823,16 @@ func FuzzParseSize(f *testing.F) {
 }
 
 func FuzzBindEnv(f *testing.F) {
-	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s", "1s", "", "painel@localhost", "", "")
-	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s", "100ms", "smtp", "a\x01b", "u", "p")
-	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s", "1h1s", "[::1]:25", "x@y", "", "s3cr3t")
-	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s", "250ms", "h:", "", "\xff", "")
+	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s", "1s", "", "painel@localhost", "", "", "", "", "")
+	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s", "100ms", "smtp", "a\x01b", "u", "p", "s3://k:s@h:1/b/p", "senha", "/srv/r")
+	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s", "1h1s", "[::1]:25", "x@y", "", "s3cr3t", "relative/dir", "\x01", "r")
+	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s", "250ms", "h:", "", "\xff", "", "s3://h/b", "", "")
 	f.Fuzz(func(t *testing.T, addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
 		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise,
-		monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword string) {
+		monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir string) {
 		values := []string{addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
 			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise,
-			monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword}
+			monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir}
 		m := map[string]string{}
 		for i, name := range envNames {
 			m[name] = values[i]
@@ -863,6 +866,8 @@ func FuzzBindEnv(f *testing.F) {
 		back["PAINEL_QR_SIGNING_KEYS"] = c.qrKeysRaw
 		back["PAINEL_REDIS_URL"] = c.RedisURL
 		back["PAINEL_SMTP_PASSWORD"] = c.SMTPPassword
+		back["PAINEL_BACKUP_STORE"] = c.BackupStore
+		back["PAINEL_BACKUP_PASSPHRASE"] = c.BackupPassphrase
 		c2, err := Bind(newFlagSet(), mapEnv(back))
 		if err != nil {
 			t.Fatalf("Effective values of %+v do not read back: %v", c, err)

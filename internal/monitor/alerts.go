@@ -71,15 +71,6 @@ func (r *Rule) clears(v float64) bool {
 	return v > r.LimiteRetorno
 }
 
-func (r *Rule) hasChannel(tipo string) bool {
-	for _, c := range r.Canais {
-		if c.Tipo == tipo {
-			return true
-		}
-	}
-	return false
-}
-
 // message describes a value against the rule.
 func (r *Rule) message(v float64) string {
 	return fmt.Sprintf("%s = %s %s %s", r.Metrica, formatValue(v), r.Operador, formatValue(r.Limite))

@@ -7,12 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// promFamily maps a metric name onto a Prometheus family and its label values.
-type promFamily struct {
-	desc   *prometheus.Desc
-	labels []string
-}
-
 // familySpec: a family and how to read its labels from a dotted name split into parts.
 type familySpec struct {
 	name, help string
