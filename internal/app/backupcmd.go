@@ -50,7 +50,8 @@ func openBackupBackend(ctx context.Context, cfg *config.Config) (storage.Backend
 }
 
 // openBackup opens the backup service for a store.
-func openBackup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*backup.Service, error) {
+func openBackup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger,
+	maintenance func(context.Context, string, func(context.Context) error) error, reload func(context.Context) error) (*backup.Service, error) {
 	be, localDir, err := openBackupBackend(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("backup store: %w", err)
@@ -74,6 +75,7 @@ func openBackup(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	return backup.Open(ctx, st, backup.Options{
 		DataDir: dataDir, DatabasePath: dbPath, StoreDir: localDir, RestoreDir: restore,
 		Backend: be, Passphrase: cfg.BackupPassphrase, Log: log,
+		Maintenance: maintenance, AfterLiveRestore: reload,
 	})
 }
 
@@ -139,7 +141,9 @@ func runBackupCmd(ctx context.Context, e *env, args []string) int {
 		return exitError
 	}
 	defer st.Close()
-	svc, err := openBackup(ctx, cfg, st, log)
+	// A stopped service has nothing to drain: a live restore just runs.
+	direct := func(ctx context.Context, _ string, fn func(context.Context) error) error { return fn(ctx) }
+	svc, err := openBackup(ctx, cfg, st, log, direct, nil)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "painel backup: %v\n", err)
 		return exitError
@@ -153,6 +157,8 @@ func runBackupCmd(ctx context.Context, e *env, args []string) int {
 		var j *backup.Job
 		if action == "run" {
 			j, err = svc.StartBackup(ctx, *tipo)
+		} else if *destino == "ativo" {
+			j, err = svc.StartLiveRestore(ctx, pos[0])
 		} else {
 			j, err = svc.StartRestore(ctx, pos[0], *destino)
 		}

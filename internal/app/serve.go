@@ -195,7 +195,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 	}
 	monitor.Register(srv.API, srv.Mux, mon, log)
 	srv.Metrics.MustRegister(mon.Collector())
-	bk, err := openBackup(ctx, cfg, st, log)
+	bk, err := openBackup(ctx, cfg, st, log, srv.Maintenance, func(ctx context.Context) error {
+		// what modules keep in memory from the database
+		if err := mon.Reload(ctx); err != nil {
+			return fmt.Errorf("monitor: %w", err)
+		}
+		return cm.Reload(ctx)
+	})
 	if err != nil {
 		st.Close()
 		return fmt.Errorf("backup: %w", err)

@@ -193,12 +193,15 @@ func Register(hapi huma.API, s *Service, log *slog.Logger) {
 	huma.Register(hapi, huma.Operation{OperationID: "backup-restaurar", Method: http.MethodPost, Path: "/backup/restaurar/{backupId}", Tags: tags,
 		Summary: "Restore a backup", DefaultStatus: http.StatusAccepted,
 		Description: "Restores the backup (its whole chain) into `destino`, a folder resolved under the restore root; absolute paths outside it and `..` are refused with 422. Every chunk and file hash is verified and SQLite files must pass integrity_check.",
-		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusNotImplemented}},
+		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity}},
 		func(ctx context.Context, in *backupRestoreInput) (*backupJobOutput, error) {
+			var j *Job
+			var err error
 			if in.Body.Destino == "ativo" {
-				return nil, huma.NewError(http.StatusNotImplemented, "restaurar o banco ativo ainda não é suportado: restaure numa pasta e troque o arquivo com o serviço parado")
+				j, err = s.StartLiveRestore(ctx, in.ID)
+			} else {
+				j, err = s.StartRestore(ctx, in.ID, in.Body.Destino)
 			}
-			j, err := s.StartRestore(ctx, in.ID, in.Body.Destino)
 			if err != nil {
 				return nil, a.err(ctx, err)
 			}

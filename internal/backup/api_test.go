@@ -94,7 +94,7 @@ func TestAPI(t *testing.T) {
 		{"POST", "/backup/restaurar/" + full, `{"destino":"../fora"}`, 422},
 		{"POST", "/backup/restaurar/" + full, `{"destino":"/etc"}`, 422},
 		{"POST", "/backup/restaurar/" + full, `{"destino":""}`, 422},
-		{"POST", "/backup/restaurar/" + full, `{"destino":"ativo"}`, 501},
+		{"POST", "/backup/restaurar/" + full, `{"destino":"ativo"}`, 422}, // no maintenance hook here
 		{"POST", "/backup/restaurar/20261128t000000000z-000000", `{"destino":"x"}`, 404},
 		{"PUT", "/backup/configuracao", `{"agendamento":{"completo":"toda segunda"},"retencao":{},"fontes":[]}`, 422},
 		{"PUT", "/backup/configuracao", `{"agendamento":{},"retencao":{"manter_ultimos":-1},"fontes":[]}`, 422},

@@ -3,8 +3,13 @@ package backup
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/painel-universal/painel/internal/backup/chunk"
+	"github.com/painel-universal/painel/internal/store"
 )
 
 // JobInfo is what the API shows of a job.
@@ -213,6 +218,71 @@ func (s *Service) StartRestore(ctx context.Context, id, destino string) (*Job, e
 		j.mu.Unlock()
 		_, err := s.restoreTo(ctx, id, dest, &j.p)
 		return err
+	})
+}
+
+// StartLiveRestore restores the database of backup id into the live database: the file is
+// restored and verified first, then, in maintenance, copied into the live SQLite database with
+// the online backup API (other connections see the old or the new database, never a mix) or
+// loaded into the PostgreSQL schema in one transaction; then migrations run (an older backup
+// may predate some) and the modules reload what they keep in memory.
+func (s *Service) StartLiveRestore(ctx context.Context, id string) (*Job, error) {
+	if s.opts.Maintenance == nil {
+		return nil, &FieldError{"destino", "restaurar o banco ativo não está disponível aqui (use uma pasta)"}
+	}
+	s.mu.Lock()
+	st, _, err := s.resolve(id)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	name := "banco/painel.db"
+	if s.st.Dialect == store.PostgresDialect {
+		name = "banco/postgres.dump"
+	}
+	entry, ok := st[name]
+	if !ok {
+		return nil, &FieldError{"destino", fmt.Sprintf("o backup não tem %s: foi feito com outro banco (%s)", name, s.catalog[id].Banco)}
+	}
+	return s.start(ctx, "restauracao", "ativo", func(ctx context.Context, j *Job) error {
+		j.mu.Lock()
+		j.info.BackupID = id
+		j.mu.Unlock()
+		j.p.filesTotal.Store(1)
+		j.p.expected.Store(entry.Size)
+		j.p.setPhase("restaurando")
+		tmp, err := os.MkdirTemp(s.opts.TempDir, "ativo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		file := filepath.Join(tmp, filepath.Base(name))
+		if err := s.restoreFile(ctx, entry, file, &j.p); err != nil {
+			return err
+		}
+		j.p.setPhase("manutencao")
+		return s.opts.Maintenance(ctx, "restaurando o banco do backup "+id, func(ctx context.Context) error {
+			if s.st.Dialect == store.PostgresDialect {
+				f, err := os.Open(file)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := chunk.RestorePostgres(ctx, s.st.DB, f); err != nil {
+					return err
+				}
+			} else if err := chunk.RestoreSQLiteInto(ctx, s.st.DB, file); err != nil {
+				return err
+			}
+			j.p.files.Store(1)
+			if _, err := s.st.Migrate(ctx); err != nil {
+				return fmt.Errorf("migrations after the restore: %w", err)
+			}
+			if s.opts.AfterLiveRestore != nil {
+				return s.opts.AfterLiveRestore(ctx)
+			}
+			return nil
+		})
 	})
 }
 

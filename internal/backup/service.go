@@ -48,6 +48,13 @@ type Options struct {
 	Location     *time.Location // for retention periods (default time.Local)
 	Now          func() time.Time
 	Log          *slog.Logger
+	// Maintenance runs fn with the service in maintenance (other requests answered 503, the
+	// requests in flight finished first); it is how a live restore swaps the database. Nil:
+	// live restores are refused.
+	Maintenance func(ctx context.Context, reason string, fn func(context.Context) error) error
+	// AfterLiveRestore reloads what modules keep in memory from the database (alert rules,
+	// cache areas...), still in maintenance.
+	AfterLiveRestore func(ctx context.Context) error
 }
 
 // Service makes, lists, verifies, restores and expires backups.

@@ -300,6 +300,29 @@ func (m *Manager) ApplyRemote(ctx context.Context, inv Invalidation) {
 	}
 }
 
+// Reload re-reads every area's configuration from the store (after the database was restored
+// under the service): areas it no longer has are dropped, new ones created, changed ones
+// reconfigured and emptied.
+func (m *Manager) Reload(ctx context.Context) error {
+	cfgs, err := m.load(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, c := range cfgs {
+		names[c.Nome] = true
+	}
+	m.mu.Lock()
+	for n := range m.areas {
+		names[n] = true
+	}
+	m.mu.Unlock()
+	for n := range names {
+		m.reloadArea(ctx, n)
+	}
+	return nil
+}
+
 // reloadArea re-reads an area's configuration after another instance
 // changed it.
 func (m *Manager) reloadArea(ctx context.Context, name string) {

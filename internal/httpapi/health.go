@@ -57,6 +57,9 @@ func (s *Server) registerHealth() {
 		if s.shuttingDown.Load() {
 			return nil, huma.Error503ServiceUnavailable("shutting down")
 		}
+		if s.maint.on.Load() {
+			return nil, huma.Error503ServiceUnavailable("maintenance")
+		}
 		if s.opts.Ready != nil {
 			cctx, cancel := context.WithTimeout(ctx, readyTimeout)
 			defer cancel()

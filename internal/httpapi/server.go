@@ -56,6 +56,7 @@ type Server struct {
 	opts         Options
 	httpMetrics  *httpMetrics
 	shuttingDown atomic.Bool
+	maint        maintenance
 }
 
 // Title is the API's title in the OpenAPI document and the docs pages.
@@ -119,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 		}).Handler(h)
 	}
 	h = securityHeaders(h)
+	h = s.maintain(h)
 	h = s.recoverPanics(h)
 	h = s.observe(h)
 	return s.requestID(h)

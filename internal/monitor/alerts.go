@@ -125,6 +125,13 @@ type engine struct {
 
 func newEngine() *engine { return &engine{rules: map[int64]*ruleState{}} }
 
+// reset forgets every rule and state.
+func (e *engine) reset() {
+	e.mu.Lock()
+	e.rules = map[int64]*ruleState{}
+	e.mu.Unlock()
+}
+
 // set installs or replaces a rule, keeping its state and open episode when it is replaced.
 func (e *engine) set(r Rule) {
 	e.mu.Lock()

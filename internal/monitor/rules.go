@@ -262,6 +262,23 @@ func (s *Service) DeleteRule(ctx context.Context, id int64) error {
 	return nil
 }
 
+// Reload reads the rules, open episodes and silences from the store again, replacing what the
+// service holds (after the database was restored under it).
+func (s *Service) Reload(ctx context.Context) error {
+	s.eng.reset()
+	if err := s.loadRules(ctx); err != nil {
+		return err
+	}
+	sl, err := s.ListSilences(ctx)
+	if err != nil {
+		return err
+	}
+	s.silMu.Lock()
+	s.silences = sl
+	s.silMu.Unlock()
+	return nil
+}
+
 // loadRules installs the stored rules in the engine, creating the defaults on first start, and
 // restores the open episodes.
 func (s *Service) loadRules(ctx context.Context) error {
