@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -194,6 +196,9 @@ func isSQLiteFile(p string) bool {
 	return chunk.IsSQLite(h)
 }
 
+// putWorkers store chunks in parallel.
+const putWorkers = 2
+
 // unchanged reports whether a file can be taken from the reference state without reading it.
 // Snapshots are always read (their mtime is the snapshot's), and then compared by hash.
 func unchanged(ref FileEntry, ok bool, src source) bool {
@@ -212,18 +217,50 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		SQLite: src.sqlite, Chunks: []ChunkRef{}}
 	sh, mh := sha256.New(), md5.New()
 	r := io.TeeReader(f, io.MultiWriter(sh, mh))
+	// The splitter runs here; hashing, compressing and storing the chunks run on putWorkers
+	// goroutines (Put is safe for concurrent use); the references are put back in order.
+	type work struct {
+		idx  int
+		data []byte
+	}
+	var (
+		mu     sync.Mutex
+		refs   = map[int]ChunkRef{}
+		putErr error
+		wg     sync.WaitGroup
+	)
+	jobs := make(chan work, 2*putWorkers)
+	for range putWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				id, added, err := s.repo.Put(ctx, j.data)
+				mu.Lock()
+				if err != nil && putErr == nil {
+					putErr = err
+				}
+				refs[j.idx] = ChunkRef{ID: id.String(), Len: int64(len(j.data))}
+				mu.Unlock()
+				p.stored.Add(added)
+			}
+		}()
+	}
+	n := 0
 	put := func(c chunk.Chunk) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		id, added, err := s.repo.Put(ctx, c.Data)
-		if err != nil {
-			return err
+		mu.Lock()
+		failed := putErr
+		mu.Unlock()
+		if failed != nil {
+			return failed
 		}
-		e.Chunks = append(e.Chunks, ChunkRef{ID: id.String(), Len: int64(len(c.Data))})
+		jobs <- work{idx: n, data: bytes.Clone(c.Data)} // the splitter reuses its buffer
+		n++
 		e.Size += int64(len(c.Data))
 		p.read.Add(int64(len(c.Data)))
-		p.stored.Add(added)
 		return nil
 	}
 	if src.sqlite {
@@ -231,8 +268,17 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	} else {
 		err = chunk.CDC(r, put)
 	}
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		err = putErr
+	}
 	if err != nil {
 		return FileEntry{}, fmt.Errorf("%s: %w", src.rel, err)
+	}
+	e.Chunks = make([]ChunkRef, n)
+	for i := range n {
+		e.Chunks[i] = refs[i]
 	}
 	e.SHA256, e.MD5 = hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(mh.Sum(nil))
 	return e, nil
@@ -258,7 +304,12 @@ func (s *Service) resolve(id string) (state, []*Manifest, error) {
 			delete(st, p)
 		}
 		for _, f := range chain[i].Arquivos {
-			st[f.Path] = f
+			prev, ok := st[f.Path]
+			full, err := f.apply(prev, ok)
+			if err != nil {
+				return nil, nil, fmt.Errorf("manifesto %s: %w", chain[i].ID, err)
+			}
+			st[f.Path] = full
 		}
 	}
 	return st, chain, nil
@@ -330,6 +381,9 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 			now[src.rel] = r // a snapshot whose content did not change keeps the reference entry
 		} else {
 			now[src.rel] = e
+			if ok && tipo != Full {
+				e = delta(r, e) // only the chunks that changed since the reference
+			}
 			m.Arquivos = append(m.Arquivos, e)
 		}
 		p.files.Add(1)
@@ -454,22 +508,41 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p
 	defer tmp.Close()
 	var h hash.Hash = sha256.New()
 	w := io.MultiWriter(tmp, h)
-	for _, c := range f.Chunks {
-		id, err := repo.ParseID(c.ID)
-		if err != nil {
+	// Batches of chunks are read with GetMany (one range read for neighbouring chunks of a
+	// pack, several reads at once), then written in file order.
+	refs := f.Chunks
+	for start := 0; start < len(refs); {
+		end, size := start, int64(0)
+		for end < len(refs) && end-start < restoreBatchChunks && size < restoreBatchBytes {
+			size += refs[end].Len
+			end++
+		}
+		ids := make([]repo.ID, end-start)
+		for i, c := range refs[start:end] {
+			id, err := repo.ParseID(c.ID)
+			if err != nil {
+				return err
+			}
+			ids[i] = id
+		}
+		got := make(map[repo.ID][]byte, len(ids))
+		if err := s.repo.GetMany(ctx, ids, func(id repo.ID, data []byte) error {
+			got[id] = data
+			return nil
+		}); err != nil {
 			return err
 		}
-		data, err := s.repo.Get(ctx, id)
-		if err != nil {
-			return err
+		for i, c := range refs[start:end] {
+			data := got[ids[i]]
+			if int64(len(data)) != c.Len {
+				return fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(data), c.Len)
+			}
+			if _, err := w.Write(data); err != nil {
+				return err
+			}
+			p.read.Add(int64(len(data)))
 		}
-		if int64(len(data)) != c.Len {
-			return fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(data), c.Len)
-		}
-		if _, err := w.Write(data); err != nil {
-			return err
-		}
-		p.read.Add(int64(len(data)))
+		start = end
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
 		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, got, f.SHA256)
@@ -493,6 +566,12 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p
 	}
 	return os.Rename(tmp.Name(), target)
 }
+
+// A restore reads at most this many chunks, or bytes, at a time.
+const (
+	restoreBatchChunks = 8192
+	restoreBatchBytes  = 64 << 20
+)
 
 // sqliteIntegrity runs PRAGMA integrity_check on a file.
 func sqliteIntegrity(ctx context.Context, path string) error {
@@ -558,6 +637,11 @@ func (s *Service) referenced(ids map[string]bool) map[repo.ID]bool {
 		}
 		for _, f := range m.Arquivos {
 			for _, c := range f.Chunks {
+				if rid, err := repo.ParseID(c.ID); err == nil {
+					keep[rid] = true
+				}
+			}
+			for _, c := range f.Patch {
 				if rid, err := repo.ParseID(c.ID); err == nil {
 					keep[rid] = true
 				}

@@ -34,6 +34,18 @@ type FileEntry struct {
 	MD5    string     `json:"md5"`
 	SQLite bool       `json:"sqlite,omitempty"`
 	Chunks []ChunkRef `json:"blocos"`
+	// Delta: when set, Chunks is empty and the chunk list is the same path's list in the
+	// parent's state with Patch applied, NChunks long (a SQLite database whose scattered
+	// pages changed lists only those, not its 100,000 pages again).
+	Delta   bool         `json:"delta,omitempty"`
+	NChunks int          `json:"n_blocos,omitempty"`
+	Patch   []ChunkPatch `json:"alteracoes,omitempty"`
+}
+
+// ChunkPatch replaces (or appends) the chunk at index I.
+type ChunkPatch struct {
+	I int `json:"i"`
+	ChunkRef
 }
 
 // Manifest describes one backup. A full lists every file; a differential or incremental lists
@@ -100,6 +112,19 @@ func (m *Manifest) validate() error {
 			return fmt.Errorf("manifesto %s: %q duas vezes", m.ID, f.Path)
 		}
 		seen[f.Path] = true
+		if f.Delta {
+			if m.Tipo == Full || len(f.Chunks) != 0 || f.NChunks < 0 || f.NChunks > 1<<30 || len(f.SHA256) != 64 {
+				return fmt.Errorf("manifesto %s: delta inválido em %q", m.ID, f.Path)
+			}
+			last := -1
+			for _, c := range f.Patch {
+				if c.I <= last || c.I >= f.NChunks || len(c.ID) != 64 || c.Len <= 0 {
+					return fmt.Errorf("manifesto %s: alteração inválida em %q", m.ID, f.Path)
+				}
+				last = c.I
+			}
+			continue // the sizes are checked when the chain is resolved
+		}
 		var total int64
 		for _, c := range f.Chunks {
 			if len(c.ID) != 64 || c.Len <= 0 {
@@ -130,6 +155,57 @@ func decodeManifest(b []byte) (*Manifest, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// delta expresses cur's chunk list against prev's when that is much shorter (at most half the
+// chunks changed), else returns cur unchanged.
+func delta(prev, cur FileEntry) FileEntry {
+	if len(prev.Chunks) == 0 || len(cur.Chunks) < 64 {
+		return cur
+	}
+	var patch []ChunkPatch
+	for i, c := range cur.Chunks {
+		if i >= len(prev.Chunks) || prev.Chunks[i] != c {
+			patch = append(patch, ChunkPatch{I: i, ChunkRef: c})
+			if len(patch) > len(cur.Chunks)/2 {
+				return cur
+			}
+		}
+	}
+	d := cur
+	d.Delta, d.NChunks, d.Patch, d.Chunks = true, len(cur.Chunks), patch, []ChunkRef{}
+	if d.Patch == nil {
+		d.Patch = []ChunkPatch{}
+	}
+	return d
+}
+
+// apply materialises a delta entry on the same path's entry of the parent state.
+func (f FileEntry) apply(prev FileEntry, ok bool) (FileEntry, error) {
+	if !f.Delta {
+		return f, nil
+	}
+	if !ok {
+		return f, fmt.Errorf("%q: delta sem o arquivo no backup anterior", f.Path)
+	}
+	chunks := make([]ChunkRef, f.NChunks)
+	copy(chunks, prev.Chunks)
+	for _, p := range f.Patch {
+		chunks[p.I] = p.ChunkRef
+	}
+	var total int64
+	for i, c := range chunks {
+		if c.ID == "" {
+			return f, fmt.Errorf("%q: bloco %d ausente no delta", f.Path, i)
+		}
+		total += c.Len
+	}
+	if total != f.Size {
+		return f, fmt.Errorf("%q: blocos somam %d, tamanho %d", f.Path, total, f.Size)
+	}
+	out := f
+	out.Delta, out.NChunks, out.Patch, out.Chunks = false, 0, nil, chunks
+	return out, nil
 }
 
 // state is the set of files a backup restores, by path.

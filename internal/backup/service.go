@@ -229,7 +229,7 @@ func (s *Service) Get(id string) (Detail, error) {
 		d.Cadeia = append(d.Cadeia, chain[i].ID)
 	}
 	for _, f := range m.Arquivos {
-		f.Chunks = nil
+		f.Chunks, f.Patch = nil, nil
 		d.Alterados = append(d.Alterados, f)
 	}
 	if d.Alterados == nil {
