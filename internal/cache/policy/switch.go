@@ -121,11 +121,8 @@ type switcher struct {
 	cur     atomic.Pointer[engineRef]
 	thr     atomic.Uint64 // sampling threshold on the top sampleBits bits of the hash; 0 while resting
 	pending atomic.Bool   // removals are queued
-	// resumeAt is when a resting shared cache samples again (coarse clock, ns).
-	resumeAt atomic.Int64
-	clock    *idleClock    // the shared coarse clock (nil in unit mode)
-	rest     time.Duration // how long a settled cache stops sampling (restFor)
-	_        [64]byte
+	rest    time.Duration // how long a settled cache stops sampling (restFor; 0 in unit mode)
+	_       [64]byte
 
 	wmu      sync.Mutex // writers and switches
 	unit     bool
@@ -152,7 +149,7 @@ func newSwitcher(cfg Config, unit bool) (*switcher, error) {
 	s.maxBytes.Store(cfg.MaxBytes)
 	s.maxItems.Store(int64(cfg.MaxItems))
 	if !unit {
-		s.clock, s.rest = sharedCoarseClock(), restFor // for the duty cycle's rests
+		s.rest = restFor // for the duty cycle's rests
 	}
 	if s.onEvict != nil {
 		s.evictFn = s.enqueue
@@ -225,8 +222,6 @@ func (s *switcher) Get(key string) (e *Entry, ok bool) {
 		if h := maphash.String(sampleSeed, key); h>>(64-sampleBits) < thr {
 			s.sample(h)
 		}
-	} else if s.clock != nil && s.resumeAt.Load() <= s.clock.NowNano() {
-		s.resume()
 	}
 	if s.pending.Load() {
 		s.report()
@@ -247,7 +242,7 @@ func (s *switcher) sample(h uint64) {
 		// Settled: stop hashing every Get for a while (the duty cycle), then
 		// look again with fresh miniatures in case the workload changed.
 		s.thr.Store(0)
-		s.resumeAt.Store(s.clock.NowNano() + int64(s.rest))
+		time.AfterFunc(s.rest, s.resume) // a runtime timer: nothing on the Get path while resting
 		s.smu.Unlock()
 		return
 	}
@@ -270,6 +265,7 @@ func (s *switcher) sample(h uint64) {
 // live engine stays).
 func (s *switcher) resume() {
 	if !s.smu.TryLock() {
+		time.AfterFunc(time.Millisecond, s.resume) // a sampled Get holds it: try again shortly
 		return
 	}
 	defer s.smu.Unlock()

@@ -287,7 +287,7 @@ func TestAdaptiveDutyCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.(*switcher)
-	s.rest = 50 * time.Millisecond
+	s.rest = 500 * time.Millisecond
 	for i := 0; i < 200; i++ {
 		_ = c.Set(&Entry{Key: fmt.Sprint("k", i), Value: []byte("v")})
 	}
@@ -299,15 +299,20 @@ func TestAdaptiveDutyCycle(t *testing.T) {
 		}
 		s.sample(maphash.String(sampleSeed, fmt.Sprint("k", i%200)))
 	}
-	if !s.ch.stable() {
+	s.smu.Lock()
+	stable := s.ch.stable()
+	s.smu.Unlock()
+	if !stable {
 		t.Fatal("resting without being stable")
 	}
-	time.Sleep(80 * time.Millisecond) // past the rest, plus the coarse clock's 10 ms
-	c.Get("k1")
+	time.Sleep(800 * time.Millisecond) // past the rest: the timer resumes sampling
 	if s.thr.Load() == 0 {
 		t.Fatal("still resting after the rest period")
 	}
-	if s.ch.windows != 0 {
-		t.Errorf("resumed with old miniatures: %d windows", s.ch.windows)
+	s.smu.Lock()
+	windows := s.ch.windows
+	s.smu.Unlock()
+	if windows != 0 {
+		t.Errorf("resumed with old miniatures: %d windows", windows)
 	}
 }
