@@ -10,6 +10,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/painel-universal/painel/internal/backup/repo"
+	"github.com/painel-universal/painel/internal/httpapi"
 )
 
 type api struct {
@@ -18,12 +19,7 @@ type api struct {
 }
 
 func (a *api) err(ctx context.Context, err error) error {
-	var fe *FieldError
 	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body." + fe.Field, Message: fe.Reason})
 	case errors.Is(err, ErrNotFound):
 		return huma.Error404NotFound(err.Error())
 	case errors.Is(err, ErrBusy):
@@ -36,11 +32,8 @@ func (a *api) err(ctx context.Context, err error) error {
 		return huma.Error409Conflict(err.Error() + "; use ?cascata=true para removê-los também")
 	case errors.Is(err, repo.ErrCorrupt):
 		return huma.Error422UnprocessableEntity("o backup está corrompido: " + err.Error())
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return huma.Error503ServiceUnavailable("requisição cancelada")
 	}
-	a.log.ErrorContext(ctx, "backup: unexpected error", "error", err)
-	return huma.Error503ServiceUnavailable("backup indisponível: " + err.Error())
+	return httpapi.ServiceError(ctx, a.log, "backup", err)
 }
 
 type backupRunInput struct {

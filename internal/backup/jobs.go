@@ -146,7 +146,7 @@ func (s *Service) JobView(j *Job) JobInfo { return j.snapshot(s.now()) }
 // StartBackup starts a backup of tipo in the background; retention runs after it.
 func (s *Service) StartBackup(ctx context.Context, tipo string) (*Job, error) {
 	if tipo != Full && tipo != Differential && tipo != Incremental {
-		return nil, &FieldError{"tipo", "um de completo, diferencial, incremental"}
+		return nil, &FieldError{Field: "tipo", Reason: "um de completo, diferencial, incremental"}
 	}
 	cfg, err := s.GetConfig(ctx)
 	if err != nil {
@@ -207,10 +207,10 @@ func (s *Service) StartRestore(ctx context.Context, id, destino string) (*Job, e
 	}
 	dest, err := restoreTarget(s.opts.RestoreDir, destino)
 	if err != nil {
-		return nil, &FieldError{"destino", err.Error()}
+		return nil, &FieldError{Field: "destino", Reason: err.Error()}
 	}
 	if entries, err := readDirNames(dest); err == nil && len(entries) > 0 {
-		return nil, &FieldError{"destino", "a pasta já existe e não está vazia"}
+		return nil, &FieldError{Field: "destino", Reason: "a pasta já existe e não está vazia"}
 	}
 	return s.start(ctx, "restauracao", dest, func(ctx context.Context, j *Job) error {
 		j.mu.Lock()
@@ -228,7 +228,7 @@ func (s *Service) StartRestore(ctx context.Context, id, destino string) (*Job, e
 // may predate some) and the modules reload what they keep in memory.
 func (s *Service) StartLiveRestore(ctx context.Context, id string) (*Job, error) {
 	if s.opts.Maintenance == nil {
-		return nil, &FieldError{"destino", "restaurar o banco ativo não está disponível aqui (use uma pasta)"}
+		return nil, &FieldError{Field: "destino", Reason: "restaurar o banco ativo não está disponível aqui (use uma pasta)"}
 	}
 	s.mu.Lock()
 	st, _, err := s.resolve(id)
@@ -242,7 +242,7 @@ func (s *Service) StartLiveRestore(ctx context.Context, id string) (*Job, error)
 	}
 	entry, ok := st[name]
 	if !ok {
-		return nil, &FieldError{"destino", fmt.Sprintf("o backup não tem %s: foi feito com outro banco (%s)", name, s.catalog[id].Banco)}
+		return nil, &FieldError{Field: "destino", Reason: fmt.Sprintf("o backup não tem %s: foi feito com outro banco (%s)", name, s.catalog[id].Banco)}
 	}
 	return s.start(ctx, "restauracao", "ativo", func(ctx context.Context, j *Job) error {
 		j.mu.Lock()

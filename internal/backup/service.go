@@ -18,6 +18,7 @@ import (
 
 	"github.com/painel-universal/painel/internal/backup/repo"
 	"github.com/painel-universal/painel/internal/backup/storage"
+	"github.com/painel-universal/painel/internal/httpapi"
 	"github.com/painel-universal/painel/internal/store"
 )
 
@@ -29,12 +30,7 @@ var (
 )
 
 // FieldError is a validation error naming the field at fault.
-type FieldError struct {
-	Field  string
-	Reason string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+type FieldError = httpapi.FieldError
 
 // Options configures the service.
 type Options struct {
@@ -440,21 +436,21 @@ func (c *Config) validate() error {
 			continue
 		}
 		if _, err := cronParser.Parse(expr); err != nil {
-			return &FieldError{field, "expressão cron inválida: " + err.Error()}
+			return &FieldError{Field: field, Reason: "expressão cron inválida: " + err.Error()}
 		}
 	}
 	for i, f := range c.Fontes {
 		if !filepath.IsAbs(f) || filepath.Clean(f) != f {
-			return &FieldError{fmt.Sprintf("fontes[%d]", i), "caminho absoluto e limpo"}
+			return &FieldError{Field: fmt.Sprintf("fontes[%d]", i), Reason: "caminho absoluto e limpo"}
 		}
 		if _, err := os.Stat(f); err != nil {
-			return &FieldError{fmt.Sprintf("fontes[%d]", i), "não existe ou não pode ser lido"}
+			return &FieldError{Field: fmt.Sprintf("fontes[%d]", i), Reason: "não existe ou não pode ser lido"}
 		}
 	}
 	r := c.Retencao
 	for _, n := range []int{r.ManterUltimos, r.ManterHorarios, r.ManterDiarios, r.ManterSemanais, r.ManterMensais, r.ManterAnuais} {
 		if n < 0 {
-			return &FieldError{"retencao", "valores não negativos"}
+			return &FieldError{Field: "retencao", Reason: "valores não negativos"}
 		}
 	}
 	return nil

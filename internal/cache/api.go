@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/painel-universal/painel/internal/httpapi"
 )
 
 // API mounts the /cache routes.
@@ -22,23 +24,15 @@ type API struct {
 }
 
 func (a *API) apiErr(ctx context.Context, err error) error {
-	var fe *FieldError
 	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body." + fe.Field, Message: fe.Reason})
 	case errors.Is(err, ErrNoArea):
 		return huma.Error404NotFound("área não encontrada")
 	case errors.Is(err, ErrTooLarge):
 		return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body.valor", Message: "valor maior que o tamanho máximo da área"})
 	case errors.Is(err, ErrBudget):
 		return huma.Error409Conflict(err.Error())
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return huma.Error503ServiceUnavailable("requisição cancelada")
 	}
-	a.log.ErrorContext(ctx, "cache: unexpected error", "error", err)
-	return huma.Error503ServiceUnavailable("cache indisponível; informe o request id")
+	return httpapi.ServiceError(ctx, a.log, "cache", err)
 }
 
 type keyInput struct {

@@ -29,15 +29,15 @@ func valueOf(e *policy.Entry) *Value {
 func ValidateKey(key string) error {
 	switch {
 	case key == "":
-		return &FieldError{"chave", "obrigatória"}
+		return &FieldError{Field: "chave", Reason: "obrigatória"}
 	case len(key) > MaxKeyBytes:
-		return &FieldError{"chave", "no máximo 512 bytes"}
+		return &FieldError{Field: "chave", Reason: "no máximo 512 bytes"}
 	case !utf8.ValidString(key):
-		return &FieldError{"chave", "UTF-8 inválido"}
+		return &FieldError{Field: "chave", Reason: "UTF-8 inválido"}
 	}
 	for _, r := range key {
 		if r < 0x20 || r == 0x7f {
-			return &FieldError{"chave", "caractere de controle"}
+			return &FieldError{Field: "chave", Reason: "caractere de controle"}
 		}
 	}
 	return nil
@@ -45,11 +45,11 @@ func ValidateKey(key string) error {
 
 func validateTags(tags []string) error {
 	if len(tags) > MaxTags {
-		return &FieldError{"tags", "no máximo 16 tags"}
+		return &FieldError{Field: "tags", Reason: "no máximo 16 tags"}
 	}
 	for _, t := range tags {
 		if t == "" || len(t) > MaxTagBytes || !utf8.ValidString(t) {
-			return &FieldError{"tags", "cada tag com 1 a 64 bytes UTF-8"}
+			return &FieldError{Field: "tags", Reason: "cada tag com 1 a 64 bytes UTF-8"}
 		}
 	}
 	return nil
@@ -90,7 +90,7 @@ func (m *Manager) Set(ctx context.Context, area string, v *Value) error {
 		return err
 	}
 	if len(v.Data) > MaxValueBytes {
-		return &FieldError{"valor", "no máximo 8 MiB"}
+		return &FieldError{Field: "valor", Reason: "no máximo 8 MiB"}
 	}
 	a, err := m.Area(area)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/painel-universal/painel/internal/httpapi"
 	"github.com/painel-universal/painel/internal/store"
 )
 
@@ -39,9 +40,7 @@ var (
 )
 
 // FieldError is bad input in one field.
-type FieldError struct{ Field, Reason string }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+type FieldError = httpapi.FieldError
 
 var areaName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
@@ -49,15 +48,15 @@ var areaName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 func (c *AreaConfig) Validate() error {
 	switch {
 	case !areaName.MatchString(c.Nome):
-		return &FieldError{"nome", "use 1 a 63 letras minúsculas, dígitos, _ ou -"}
+		return &FieldError{Field: "nome", Reason: "use 1 a 63 letras minúsculas, dígitos, _ ou -"}
 	case !validStrategy(c.Estrategia):
-		return &FieldError{"estrategia", "use lru, lfu, fifo, ttl ou adaptativo"}
+		return &FieldError{Field: "estrategia", Reason: "use lru, lfu, fifo, ttl ou adaptativo"}
 	case c.TamanhoMaxBytes < 1024:
-		return &FieldError{"tamanho_max_bytes", "mínimo 1024"}
+		return &FieldError{Field: "tamanho_max_bytes", Reason: "mínimo 1024"}
 	case c.MaxItens < 0:
-		return &FieldError{"max_itens", "não pode ser negativo"}
+		return &FieldError{Field: "max_itens", Reason: "não pode ser negativo"}
 	case c.TTLPadraoSegundos < 0 || c.TTLPadraoSegundos > 365*24*3600:
-		return &FieldError{"ttl_padrao_segundos", "entre 0 e 31536000"}
+		return &FieldError{Field: "ttl_padrao_segundos", Reason: "entre 0 e 31536000"}
 	}
 	return nil
 }

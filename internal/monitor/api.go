@@ -10,6 +10,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/painel-universal/painel/internal/httpapi"
 	"github.com/painel-universal/painel/internal/monitor/collect"
 )
 
@@ -19,19 +20,10 @@ type api struct {
 }
 
 func (a *api) err(ctx context.Context, err error) error {
-	var fe *FieldError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		return huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: "body." + fe.Field, Message: fe.Reason})
-	case errors.Is(err, ErrNotFound):
+	if errors.Is(err, ErrNotFound) {
 		return huma.Error404NotFound("não encontrado")
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return huma.Error503ServiceUnavailable("requisição cancelada")
 	}
-	a.log.ErrorContext(ctx, "monitor: unexpected error", "error", err)
-	return huma.Error503ServiceUnavailable("monitoramento indisponível; informe o request id")
+	return httpapi.ServiceError(ctx, a.log, "monitoramento", err)
 }
 
 type latestOutput struct {

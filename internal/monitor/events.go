@@ -166,26 +166,26 @@ func (s *Service) CreateSilence(ctx context.Context, in SilenceInput) (Silence, 
 	sl := Silence{RegraID: in.RegraID, Metrica: strings.TrimSpace(in.Metrica), Motivo: strings.TrimSpace(in.Motivo), CriadoEm: now}
 	switch {
 	case in.Ate != nil && in.DuracaoSegundos != 0:
-		return sl, &FieldError{"ate", "use ate ou duracao_segundos, não os dois"}
+		return sl, &FieldError{Field: "ate", Reason: "use ate ou duracao_segundos, não os dois"}
 	case in.Ate != nil:
 		sl.Ate = in.Ate.UTC().Truncate(time.Millisecond)
 	case in.DuracaoSegundos > 0:
 		sl.Ate = now.Add(time.Duration(in.DuracaoSegundos) * time.Second)
 	default:
-		return sl, &FieldError{"ate", "obrigatório (ou duracao_segundos)"}
+		return sl, &FieldError{Field: "ate", Reason: "obrigatório (ou duracao_segundos)"}
 	}
 	if !sl.Ate.After(now) {
-		return sl, &FieldError{"ate", "deve estar no futuro"}
+		return sl, &FieldError{Field: "ate", Reason: "deve estar no futuro"}
 	}
 	if sl.Motivo == "" || strings.ContainsRune(sl.Motivo, 0) {
-		return sl, &FieldError{"motivo", "obrigatório"}
+		return sl, &FieldError{Field: "motivo", Reason: "obrigatório"}
 	}
 	if sl.Metrica != "" && !validMetricName(sl.Metrica) {
-		return sl, &FieldError{"metrica", "nome de métrica inválido"}
+		return sl, &FieldError{Field: "metrica", Reason: "nome de métrica inválido"}
 	}
 	if sl.RegraID != nil {
 		if _, err := s.GetRule(ctx, *sl.RegraID); errors.Is(err, ErrNotFound) {
-			return sl, &FieldError{"regra_id", "regra não existe"}
+			return sl, &FieldError{Field: "regra_id", Reason: "regra não existe"}
 		} else if err != nil {
 			return sl, err
 		}

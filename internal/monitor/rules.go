@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/painel-universal/painel/internal/httpapi"
 )
 
 // RuleInput is the body of POST and PUT /monitoramento/alertas.
@@ -29,12 +31,7 @@ type RuleInput struct {
 }
 
 // FieldError is a validation error naming the body field at fault.
-type FieldError struct {
-	Field  string
-	Reason string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+type FieldError = httpapi.FieldError
 
 // Errors.
 var (
@@ -59,47 +56,47 @@ func (in *RuleInput) validate() (Rule, error) {
 	}
 	switch {
 	case r.Nome == "" || !utf8.ValidString(r.Nome) || strings.ContainsRune(r.Nome, 0):
-		return r, &FieldError{"nome", "obrigatório, texto UTF-8"}
+		return r, &FieldError{Field: "nome", Reason: "obrigatório, texto UTF-8"}
 	case r.Metrica == "" || !validMetricName(r.Metrica):
-		return r, &FieldError{"metrica", "nome de métrica inválido (veja GET /monitoramento/metricas/nomes)"}
+		return r, &FieldError{Field: "metrica", Reason: "nome de métrica inválido (veja GET /monitoramento/metricas/nomes)"}
 	case r.Operador != ">" && r.Operador != ">=" && r.Operador != "<" && r.Operador != "<=":
-		return r, &FieldError{"operador", "um de >, >=, <, <="}
+		return r, &FieldError{Field: "operador", Reason: "um de >, >=, <, <="}
 	case math.IsNaN(r.Limite) || math.IsInf(r.Limite, 0):
-		return r, &FieldError{"limite", "número finito"}
+		return r, &FieldError{Field: "limite", Reason: "número finito"}
 	case math.IsNaN(r.LimiteRetorno) || math.IsInf(r.LimiteRetorno, 0):
-		return r, &FieldError{"limite_retorno", "número finito"}
+		return r, &FieldError{Field: "limite_retorno", Reason: "número finito"}
 	case (r.Operador == ">" || r.Operador == ">=") && r.LimiteRetorno > r.Limite:
-		return r, &FieldError{"limite_retorno", "para > e >= deve ser menor ou igual a limite"}
+		return r, &FieldError{Field: "limite_retorno", Reason: "para > e >= deve ser menor ou igual a limite"}
 	case (r.Operador == "<" || r.Operador == "<=") && r.LimiteRetorno < r.Limite:
-		return r, &FieldError{"limite_retorno", "para < e <= deve ser maior ou igual a limite"}
+		return r, &FieldError{Field: "limite_retorno", Reason: "para < e <= deve ser maior ou igual a limite"}
 	case r.DuracaoSegundos < 0 || r.DuracaoSegundos > 86400:
-		return r, &FieldError{"duracao_segundos", "entre 0 e 86400"}
+		return r, &FieldError{Field: "duracao_segundos", Reason: "entre 0 e 86400"}
 	case r.Severidade != "info" && r.Severidade != "aviso" && r.Severidade != "critico":
-		return r, &FieldError{"severidade", "um de info, aviso, critico"}
+		return r, &FieldError{Field: "severidade", Reason: "um de info, aviso, critico"}
 	case r.RepetirACadaSegundos < 0 || r.RepetirACadaSegundos > 604800:
-		return r, &FieldError{"repetir_a_cada_segundos", "entre 0 e 604800"}
+		return r, &FieldError{Field: "repetir_a_cada_segundos", Reason: "entre 0 e 604800"}
 	case len(r.Canais) > 10:
-		return r, &FieldError{"canais", "no máximo 10"}
+		return r, &FieldError{Field: "canais", Reason: "no máximo 10"}
 	}
 	for i, c := range r.Canais {
 		field := fmt.Sprintf("canais[%d]", i)
 		switch c.Tipo {
 		case ChannelWebSocket:
 			if c.URL != "" || c.Para != "" {
-				return r, &FieldError{field, "websocket não leva url nem para"}
+				return r, &FieldError{Field: field, Reason: "websocket não leva url nem para"}
 			}
 		case ChannelWebhook:
 			u, err := url.Parse(c.URL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(c.URL) > 2048 {
-				return r, &FieldError{field + ".url", "URL http(s) absoluta"}
+				return r, &FieldError{Field: field + ".url", Reason: "URL http(s) absoluta"}
 			}
 		case ChannelEmail:
 			a, err := mail.ParseAddress(c.Para)
 			if err != nil || a.Address != c.Para || len(c.Para) > 320 {
-				return r, &FieldError{field + ".para", "endereço de e-mail simples (nome@dominio)"}
+				return r, &FieldError{Field: field + ".para", Reason: "endereço de e-mail simples (nome@dominio)"}
 			}
 		default:
-			return r, &FieldError{field + ".tipo", "um de websocket, webhook, email"}
+			return r, &FieldError{Field: field + ".tipo", Reason: "um de websocket, webhook, email"}
 		}
 	}
 	return r, nil
