@@ -84,7 +84,7 @@ const backupUsage = `Usage:
   painel backup list [-json]
   painel backup show ID
   painel backup verify ID
-  painel backup restore ID -destino NAME
+  painel backup restore ID -destino NAME [-integridade rapida|completa]
   painel backup prune [-simular]
   painel backup config [-json]
 
@@ -104,6 +104,7 @@ func runBackupCmd(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(io.Discard)
 	tipo := fs.String("tipo", backup.Full, "completo, diferencial or incremental")
 	destino := fs.String("destino", "", "restore folder under PAINEL_BACKUP_RESTORE_DIR")
+	integridade := fs.String("integridade", backup.CheckQuick, "check of restored SQLite files: rapida (quick_check) or completa (integrity_check)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	simular := fs.Bool("simular", false, "only report what retention would remove")
 	// The service's own settings come from the environment; the flags above are the action's.
@@ -160,7 +161,7 @@ func runBackupCmd(ctx context.Context, e *env, args []string) int {
 		} else if *destino == "ativo" {
 			j, err = svc.StartLiveRestore(ctx, pos[0])
 		} else {
-			j, err = svc.StartRestore(ctx, pos[0], *destino)
+			j, err = svc.StartRestore(ctx, pos[0], *destino, *integridade)
 		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "painel backup %s: %v\n", action, err)

@@ -93,7 +93,8 @@ type backupDeleteOutput struct {
 type backupRestoreInput struct {
 	ID   string `path:"backupId" pattern:"^[0-9]{8}t[0-9]{9}z-[0-9a-f]{6}$"`
 	Body struct {
-		Destino string `json:"destino" minLength:"1" maxLength:"255" doc:"A folder name under the restore root (PAINEL_BACKUP_RESTORE_DIR), or ativo to restore the live database"`
+		Destino     string `json:"destino" minLength:"1" maxLength:"255" doc:"A folder name under the restore root (PAINEL_BACKUP_RESTORE_DIR), or ativo to restore the live database"`
+		Integridade string `json:"integridade,omitempty" enum:"rapida,completa" doc:"Check of restored SQLite files: rapida (PRAGMA quick_check, the default for a folder) or completa (PRAGMA integrity_check, which also compares every index with its table; always used for ativo). Every chunk's and file's SHA-256 is verified either way."`
 	}
 }
 
@@ -185,7 +186,7 @@ func Register(hapi huma.API, s *Service, log *slog.Logger) {
 		})
 	huma.Register(hapi, huma.Operation{OperationID: "backup-restaurar", Method: http.MethodPost, Path: "/backup/restaurar/{backupId}", Tags: tags,
 		Summary: "Restore a backup", DefaultStatus: http.StatusAccepted,
-		Description: "Restores the backup (its whole chain) into `destino`, a folder resolved under the restore root; absolute paths outside it and `..` are refused with 422. Every chunk and file hash is verified and SQLite files must pass integrity_check.",
+		Description: "Restores the backup (its whole chain) into `destino`, a folder resolved under the restore root; absolute paths outside it and `..` are refused with 422. Every chunk and file hash is verified and SQLite files must pass PRAGMA quick_check (`integridade: rapida`, the default) or integrity_check (`completa`, always for `ativo`).",
 		Errors:      []int{http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity}},
 		func(ctx context.Context, in *backupRestoreInput) (*backupJobOutput, error) {
 			var j *Job
@@ -193,7 +194,7 @@ func Register(hapi huma.API, s *Service, log *slog.Logger) {
 			if in.Body.Destino == "ativo" {
 				j, err = s.StartLiveRestore(ctx, in.ID)
 			} else {
-				j, err = s.StartRestore(ctx, in.ID, in.Body.Destino)
+				j, err = s.StartRestore(ctx, in.ID, in.Body.Destino, in.Body.Integridade)
 			}
 			if err != nil {
 				return nil, a.err(ctx, err)

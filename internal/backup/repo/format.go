@@ -10,13 +10,16 @@ import (
 	"sort"
 )
 
-// packEntry describes one blob of a pack.
+// packEntry describes one chunk of a pack: where its frame is stored and
+// where the chunk is in the frame's plaintext. The chunks of one frame share
+// off, length and flags.
 type packEntry struct {
 	id     ID
-	off    uint32 // offset of the stored blob in the pack
-	length uint32 // stored length
-	plain  uint32 // plaintext length
-	flags  uint8
+	off    uint32 // offset of the stored frame in the pack
+	length uint32 // stored length of the frame
+	plain  uint32 // plaintext length of the chunk
+	flags  uint8  // of the frame
+	inner  uint32 // offset of the chunk in the frame's plaintext
 }
 
 func (e packEntry) end() int64 { return int64(e.off) + int64(e.length) }
@@ -63,12 +66,15 @@ type packBuilder struct {
 // segSize is the size of a packBuilder segment.
 const segSize = 1 << 20
 
-// add appends a stored blob (stored then trailer) described by e (whose off
-// and length it sets) and returns the entry.
-func (b *packBuilder) add(e packEntry, stored, trailer []byte) packEntry {
+// addFrame appends a stored frame (stored then trailer) holding the chunks
+// es (whose off and length it sets; their flags, plain and inner are the
+// caller's) and returns them.
+func (b *packBuilder) addFrame(es []packEntry, stored, trailer []byte) []packEntry {
 	l := len(stored) + len(trailer)
-	e.off = uint32(b.size)
-	e.length = uint32(l)
+	for i := range es {
+		es[i].off = uint32(b.size)
+		es[i].length = uint32(l)
+	}
 	n := len(b.segs)
 	if n == 0 || cap(b.segs[n-1])-len(b.segs[n-1]) < l {
 		b.segs = append(b.segs, make([]byte, 0, max(segSize, l)))
@@ -76,11 +82,11 @@ func (b *packBuilder) add(e packEntry, stored, trailer []byte) packEntry {
 	}
 	b.segs[n-1] = append(append(b.segs[n-1], stored...), trailer...)
 	b.size += l
-	b.entries = append(b.entries, e)
-	return e
+	b.entries = append(b.entries, es...)
+	return es
 }
 
-// blob returns a copy of the stored blob of entry e.
+// blob returns a copy of the stored frame of entry e.
 func (b *packBuilder) blob(e packEntry) []byte {
 	start := 0
 	for _, s := range b.segs {
@@ -104,7 +110,8 @@ func (b *packBuilder) reader(tail []byte) io.Reader {
 
 // encodeEntries serialises pack entries (pack headers and index objects
 // share this encoding): uvarint count, then per entry the ID, uvarint offset,
-// uvarint length, uvarint plaintext length and the flags byte.
+// uvarint length, uvarint plaintext length, the flags byte and uvarint
+// offset in the frame.
 func encodeEntries(dst []byte, entries []packEntry) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(entries)))
 	for _, e := range entries {
@@ -113,6 +120,7 @@ func encodeEntries(dst []byte, entries []packEntry) []byte {
 		dst = binary.AppendUvarint(dst, uint64(e.length))
 		dst = binary.AppendUvarint(dst, uint64(e.plain))
 		dst = append(dst, e.flags)
+		dst = binary.AppendUvarint(dst, uint64(e.inner))
 	}
 	return dst
 }
@@ -170,7 +178,7 @@ func (r *reader) byte() byte {
 // entries decodes what encodeEntries wrote, checking each entry against the
 // limit of the pack's blob area (0: unchecked here).
 func (r *reader) entries() []packEntry {
-	n := r.uvarint(uint64(len(r.b)) / 35) // an entry takes at least 35 bytes
+	n := r.uvarint(uint64(len(r.b)) / 36) // an entry takes at least 36 bytes
 	if r.err != nil {
 		return nil
 	}
@@ -182,8 +190,12 @@ func (r *reader) entries() []packEntry {
 		e.length = uint32(r.uvarint(maxPackSize))
 		e.plain = uint32(r.uvarint(maxChunkSize))
 		e.flags = r.byte()
+		e.inner = uint32(r.uvarint(maxFrameSize))
 		if r.err == nil && e.flags&^knownFlags != 0 {
 			r.err = fmt.Errorf("entry %d: unknown flags %#x", i, e.flags)
+		}
+		if r.err == nil && uint64(e.inner)+uint64(e.plain) > maxFrameSize {
+			r.err = fmt.Errorf("entry %d: chunk ends past the largest frame", i)
 		}
 		out = append(out, e)
 	}
@@ -191,13 +203,17 @@ func (r *reader) entries() []packEntry {
 }
 
 // checkEntries verifies that entries lie inside a blob area of size limit
-// and do not overlap.
+// and that frames do not overlap (the chunks of one frame share its offset,
+// length and flags).
 func checkEntries(entries []packEntry, limit int64) error {
 	s := make([]packEntry, len(entries))
 	copy(s, entries)
 	sort.Slice(s, func(i, j int) bool { return s[i].off < s[j].off })
 	var end int64
-	for _, e := range s {
+	for i, e := range s {
+		if i > 0 && e.off == s[i-1].off && e.length == s[i-1].length && e.flags == s[i-1].flags {
+			continue // another chunk of the same frame
+		}
 		if int64(e.off) < end {
 			return fmt.Errorf("chunk %s at offset %d overlaps the previous one", e.id, e.off)
 		}
@@ -287,7 +303,7 @@ func encodeIndex(packs []indexPack) []byte {
 
 func decodeIndex(payload []byte) ([]indexPack, error) {
 	r := reader{b: payload}
-	n := r.uvarint(uint64(len(payload)) / 35)
+	n := r.uvarint(uint64(len(payload)) / 36)
 	var packs []indexPack
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		var p indexPack
@@ -337,4 +353,18 @@ func readAll(rc io.ReadCloser, want int64) ([]byte, error) {
 		buf = append(buf, rest...)
 	}
 	return buf, nil
+}
+
+// frameBytes is the stored size of the distinct frames of entries (the
+// chunks of a frame share its bytes).
+func frameBytes(entries []packEntry) int64 {
+	seen := make(map[uint32]struct{}, len(entries))
+	var n int64
+	for _, e := range entries {
+		if _, ok := seen[e.off]; !ok {
+			seen[e.off] = struct{}{}
+			n += int64(e.length)
+		}
+	}
+	return n
 }

@@ -47,10 +47,20 @@ type prunePack struct {
 	size     int64
 	unused   int64 // dead bytes not in the index
 	entries  map[ID]packEntry
-	used     []packEntry // entries chosen to stay
-	keptSize int64       // bytes of its entries that are kept (counting duplicates)
+	used     []packEntry         // entries chosen to stay
+	keptSize int64               // bytes of its frames that hold a kept chunk (counting duplicates)
+	kept     map[uint32]struct{} // offsets of those frames
 	missing  bool
 	action   int
+}
+
+// listed returns the pack's entries in the index.
+func (pp *prunePack) listed() []packEntry {
+	out := make([]packEntry, 0, len(pp.entries))
+	for _, e := range pp.entries {
+		out = append(out, e)
+	}
+	return out
 }
 
 const (
@@ -146,7 +156,13 @@ func (r *Repo) Prune(ctx context.Context, keep func(ID) bool) (PruneReport, erro
 				continue
 			}
 			if !pp.missing {
-				pp.keptSize += int64(e.length)
+				if pp.kept == nil {
+					pp.kept = map[uint32]struct{}{}
+				}
+				if _, ok := pp.kept[e.off]; !ok {
+					pp.kept[e.off] = struct{}{}
+					pp.keptSize += int64(e.length)
+				}
 				cands[id] = append(cands[id], pp)
 			}
 		}
@@ -184,14 +200,8 @@ func (r *Repo) Prune(ctx context.Context, keep func(ID) bool) (PruneReport, erro
 			pp.action = packDelete
 			continue
 		}
-		var usedBytes int64
-		for _, e := range pp.used {
-			usedBytes += int64(e.length)
-		}
-		unused := pp.unused
-		for _, e := range pp.entries {
-			unused += int64(e.length)
-		}
+		usedBytes := frameBytes(pp.used)
+		unused := pp.unused + frameBytes(pp.listed())
 		unused = min(unused-usedBytes, pp.size-usedBytes)
 		switch {
 		case r.opts.MaxUnused < 0 && unused > 0, float64(unused) > r.opts.MaxUnused*float64(pp.size):
@@ -244,14 +254,8 @@ func (r *Repo) Prune(ctx context.Context, keep func(ID) bool) (PruneReport, erro
 			if pp.action != packKeep || pp.missing {
 				continue
 			}
-			var usedBytes int64
-			for _, e := range pp.used {
-				usedBytes += int64(e.length)
-			}
-			var listed int64
-			for _, e := range pp.entries {
-				listed += int64(e.length)
-			}
+			usedBytes := frameBytes(pp.used)
+			listed := frameBytes(pp.listed())
 			// After an interrupted Prune a pack can be listed twice, with
 			// and without its removed chunks: never claim more than
 			// everything but the used bytes.
@@ -381,15 +385,47 @@ func (r *Repo) rewritePacks(ctx context.Context, order []*prunePack) ([]indexPac
 		if ID(sha256.Sum256(obj)) != pp.id {
 			return nil, 0, corruptf("%s is damaged (its SHA-256 does not match its name); nothing was deleted; run Verify", name)
 		}
-		for _, e := range pp.used {
-			if e.end() > int64(len(obj)) {
-				return nil, 0, corruptf("chunk %s in %s: beyond the end of the pack; nothing was deleted", e.id, name)
+		// Per frame: copied as it is when every chunk it holds stays,
+		// else its kept chunks are compressed again into a new frame.
+		perFrame := map[uint32]int{}
+		for _, e := range pp.entries {
+			perFrame[e.off]++
+		}
+		memo := frameMemo{c: r.c}
+		for i := 0; i < len(pp.used); {
+			j := i + 1
+			for j < len(pp.used) && pp.used[j].off == pp.used[i].off {
+				j++
 			}
-			stored := obj[e.off:e.end()]
-			if _, err := r.c.decodeBlob(e.id, stored, e.flags, int(e.plain)); err != nil {
-				return nil, 0, corruptf("chunk %s in %s: %v; nothing was deleted", e.id, name, err)
+			group := append([]packEntry(nil), pp.used[i:j]...)
+			i = j
+			e0 := group[0]
+			if e0.end() > int64(len(obj)) {
+				return nil, 0, corruptf("chunk %s in %s: beyond the end of the pack; nothing was deleted", e0.id, name)
 			}
-			b.add(e, stored, nil)
+			stored := obj[e0.off:e0.end()]
+			whole := len(group) == perFrame[e0.off]
+			var plain []byte
+			for k, e := range group {
+				data, err := memo.blob(stored, e)
+				if err != nil {
+					return nil, 0, corruptf("chunk %s in %s: %v; nothing was deleted", e.id, name, err)
+				}
+				if !whole {
+					group[k].inner = uint32(len(plain))
+					plain = append(plain, data...)
+				}
+			}
+			if whole {
+				b.addFrame(group, stored, nil)
+			} else {
+				eb := r.c.encodeFrame(plain)
+				for k := range group {
+					group[k].flags = eb.flags
+				}
+				b.addFrame(group, eb.body, eb.trailer)
+				eb.release()
+			}
 			if b.size >= r.opts.PackSize {
 				if err := flush(); err != nil {
 					return nil, 0, err

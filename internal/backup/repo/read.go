@@ -103,7 +103,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 		err := d.err
 		var data []byte
 		if err == nil {
-			data, err = r.c.decodeBlob(d.id, d.stored, d.e.flags, int(d.e.plain))
+			data, err = r.c.decodeBlob(d.stored, d.e)
 			if err != nil {
 				err = corruptf("chunk %s in the pack being written: %v", d.id, err)
 			}
@@ -186,6 +186,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 		statMu.Lock()
 		st.bytes += int64(len(buf))
 		statMu.Unlock()
+		memo := frameMemo{c: r.c}
 		for _, c := range sp.chunks {
 			var data []byte
 			var cerr error
@@ -196,7 +197,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 			case err != nil || o+int64(c.loc.length) > int64(len(buf)):
 				cerr = corruptf("chunk %s: pack %s is shorter than the index says", c.id, name)
 			default:
-				data, cerr = r.c.decodeBlob(c.id, buf[o:o+int64(c.loc.length)], c.loc.flags, int(c.loc.plain))
+				data, cerr = memo.blob(buf[o:o+int64(c.loc.length)], c.loc.entry(c.id))
 				if cerr != nil {
 					cerr = corruptf("chunk %s in %s: %v", c.id, name, cerr)
 				}

@@ -70,8 +70,9 @@ func (r *Repo) RebuildIndex(ctx context.Context) (RebuildReport, error) {
 			continue
 		}
 		sound := true
+		memo := frameMemo{c: r.c}
 		for _, e := range entries {
-			if _, err := r.c.decodeBlob(e.id, obj[e.off:e.end()], e.flags, int(e.plain)); err != nil {
+			if _, err := memo.blob(obj[e.off:e.end()], e); err != nil {
 				rep.Problems = append(rep.Problems, fmt.Sprintf("chunk %s in %s: %v", e.id, n, err))
 				sound = false
 			}

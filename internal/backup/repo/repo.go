@@ -20,7 +20,7 @@ import (
 const (
 	// FormatVersion is the repository format that this package writes and
 	// reads (the "version" field of the config object).
-	FormatVersion = 1
+	FormatVersion = 2
 
 	// DefaultPackSize is the default target size of a pack.
 	DefaultPackSize = 16 << 20
@@ -111,10 +111,16 @@ type blobLoc struct {
 	length uint32
 	plain  uint32
 	flags  uint8
+	inner  uint32
 }
 
 func locOf(pack uint32, e packEntry) blobLoc {
-	return blobLoc{pack: pack, off: e.off, length: e.length, plain: e.plain, flags: e.flags}
+	return blobLoc{pack: pack, off: e.off, length: e.length, plain: e.plain, flags: e.flags, inner: e.inner}
+}
+
+// entry is the pack entry of chunk id at loc.
+func (l blobLoc) entry(id ID) packEntry {
+	return packEntry{id: id, off: l.off, length: l.length, plain: l.plain, flags: l.flags, inner: l.inner}
 }
 
 // pendingBlob is a chunk accepted by Put whose index is not written yet:
@@ -153,6 +159,9 @@ type Repo struct {
 	written      []writtenPack
 	uploading    int
 	failed       error // a pack upload failed; reported by the next Flush
+
+	semOnce sync.Once
+	sem     chan struct{} // bounds the frames Batches compress at once
 }
 
 func newRepo(be storage.Backend, opts Options, cfg Config, masterKey []byte, level zstd.EncoderLevel) (*Repo, error) {
@@ -571,35 +580,49 @@ func (r *Repo) knownLocked(id ID) bool {
 // Put adds a chunk if it is not stored yet (dedup) and returns how many bytes
 // it added to the store (compressed/encrypted size; 0 when deduplicated).
 // Safe for concurrent use: hashing, compression and encryption run outside
-// the lock. Chunks go into an open pack that is written when it reaches
-// PackSize or on Flush; a chunk counts as stored only once a Flush that
-// follows its Put returns nil.
+// the lock. The chunk is stored as a frame of its own; many small chunks
+// compress better and faster through a Batch. Chunks go into an open pack
+// that is written when it reaches PackSize or on Flush; a chunk counts as
+// stored only once a Flush that follows its Put returns nil.
 func (r *Repo) Put(ctx context.Context, data []byte) (id ID, added int64, err error) {
 	if len(data) > maxChunkSize {
 		return id, 0, fmt.Errorf("repo: chunk of %d bytes is larger than the maximum %d", len(data), maxChunkSize)
 	}
 	id = Hash(data)
-	r.mu.Lock()
-	known := r.knownLocked(id)
-	r.mu.Unlock()
-	if known {
+	if r.Has(id) {
 		return id, 0, nil
 	}
-	eb := r.c.encodeBlob(id, data)
+	added, err = r.putFrame(ctx, []packEntry{{id: id, plain: uint32(len(data))}}, data)
+	return id, added, err
+}
+
+// putFrame stores the chunks es (id, plain and inner set), whose plaintexts
+// are frame, as one frame, leaving out those that became known since the
+// caller checked, and returns the bytes added.
+func (r *Repo) putFrame(ctx context.Context, es []packEntry, frame []byte) (int64, error) {
+	eb := r.c.encodeFrame(frame)
 	defer eb.release()
 
 	r.mu.Lock()
-	if r.knownLocked(id) { // another goroutine stored it meanwhile
+	keep := es[:0]
+	for _, e := range es {
+		if !r.knownLocked(e.id) { // another goroutine may have stored it meanwhile
+			e.flags = eb.flags
+			keep = append(keep, e)
+		}
+	}
+	if len(keep) == 0 {
 		r.mu.Unlock()
-		return id, 0, nil
+		return 0, nil
 	}
 	b := r.open
 	if b == nil {
 		b = &packBuilder{}
 		r.open = b
 	}
-	e := b.add(packEntry{id: id, plain: uint32(len(data)), flags: eb.flags}, eb.body, eb.trailer)
-	r.pending[id] = pendingBlob{b: b, e: e}
+	for _, e := range b.addFrame(keep, eb.body, eb.trailer) {
+		r.pending[e.id] = pendingBlob{b: b, e: e}
+	}
 	var full *packBuilder
 	if b.size >= r.opts.PackSize {
 		full = b
@@ -610,10 +633,10 @@ func (r *Repo) Put(ctx context.Context, data []byte) (id ID, added int64, err er
 
 	if full != nil {
 		if err := r.writePack(ctx, full); err != nil {
-			return id, 0, err
+			return 0, err
 		}
 	}
-	return id, int64(eb.size()), nil
+	return int64(eb.size()), nil
 }
 
 // writePack stores a builder's pack (r.uploading was incremented for it)
@@ -726,7 +749,7 @@ func (r *Repo) Get(ctx context.Context, id ID) ([]byte, error) {
 			if p.b != nil {
 				stored := p.b.blob(p.e)
 				r.mu.Unlock()
-				data, err := r.c.decodeBlob(id, stored, p.e.flags, int(p.e.plain))
+				data, err := r.c.decodeBlob(stored, p.e)
 				if err != nil {
 					return nil, corruptf("chunk %s in the pack being written: %v", id, err)
 				}
@@ -768,7 +791,7 @@ func (r *Repo) readBlob(ctx context.Context, id, pack ID, loc blobLoc) ([]byte, 
 	if len(stored) != int(loc.length) {
 		return nil, corruptf("chunk %s in %s: read %d bytes, the index says %d (pack truncated?)", id, name, len(stored), loc.length)
 	}
-	data, err := r.c.decodeBlob(id, stored, loc.flags, int(loc.plain))
+	data, err := r.c.decodeBlob(stored, loc.entry(id))
 	if err != nil {
 		return nil, corruptf("chunk %s in %s: %v", id, name, err)
 	}

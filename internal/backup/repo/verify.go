@@ -223,12 +223,13 @@ func (r *Repo) checkPack(ctx context.Context, id ID, entries map[ID]packEntry) (
 		sorted = append(sorted, e)
 	}
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].off < sorted[j].off })
+	memo := frameMemo{c: r.c}
 	for _, e := range sorted {
 		if e.end() > area {
 			probs = append(probs, fmt.Sprintf("chunk %s in %s: beyond the end of the pack's data", e.id, name))
 			continue
 		}
-		if _, err := r.c.decodeBlob(e.id, obj[e.off:e.end()], e.flags, int(e.plain)); err != nil {
+		if _, err := memo.blob(obj[e.off:e.end()], e); err != nil {
 			probs = append(probs, fmt.Sprintf("chunk %s in %s: %v", e.id, name, err))
 		}
 	}

@@ -1,0 +1,183 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/painel-universal/painel/internal/backup/storage"
+)
+
+// batchFill stores n pages of 4 KiB through a Batch (every fifth one a repeat of an earlier
+// page, to exercise deduplication inside a batch) and returns each page's ID and content.
+func batchFill(t *testing.T, r *Repo, n int, seed uint64) ([]ID, map[ID][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	b := r.NewBatch(ctx, 32<<10) // 8 pages a frame
+	ids := make([]ID, n)
+	data := map[ID][]byte{}
+	for i := range n {
+		page := textBytes(seed+uint64(i), 4096)
+		if i%5 == 4 {
+			page = textBytes(seed+uint64(i-3), 4096)
+		}
+		id, err := b.Add(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = id
+		data[id] = page
+	}
+	added, err := b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added <= 0 {
+		t.Fatalf("Close reported %d bytes added", added)
+	}
+	mustFlush(t, r)
+	return ids, data
+}
+
+func TestBatchFramesRoundTrip(t *testing.T) {
+	modes(t, func(t *testing.T, pass string) {
+		backends(t, func(t *testing.T, be storage.Backend) {
+			ctx := context.Background()
+			o := Options{Passphrase: pass, PackSize: 96 << 10}
+			r := mustInit(t, be, o)
+			ids, data := batchFill(t, r, 200, 1)
+
+			// Frames really hold several chunks: far fewer distinct offsets than chunks.
+			frames := map[[2]uint32]bool{}
+			r.mu.Lock()
+			for _, loc := range r.idx {
+				frames[[2]uint32{loc.pack, loc.off}] = true
+			}
+			nChunks := len(r.idx)
+			r.mu.Unlock()
+			if nChunks != len(data) {
+				t.Fatalf("%d chunks indexed, want %d distinct", nChunks, len(data))
+			}
+			if len(frames)*4 > nChunks {
+				t.Fatalf("%d frames for %d chunks: chunks were not grouped", len(frames), nChunks)
+			}
+
+			// A second batch of the same pages adds nothing.
+			b := r.NewBatch(ctx, 0)
+			for _, id := range ids {
+				if _, err := b.Add(data[id]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if added, err := b.Close(); err != nil || added != 0 {
+				t.Fatalf("re-adding stored pages: added %d, err %v", added, err)
+			}
+
+			// Reopen: Get, GetMany, verify.
+			r = mustOpen(t, be, o)
+			for _, id := range ids[:20] {
+				checkGet(t, r, id, data[id])
+			}
+			seen := 0
+			if err := r.GetMany(ctx, ids, func(id ID, got []byte) error {
+				seen++
+				if !bytes.Equal(got, data[id]) {
+					t.Errorf("GetMany %s: wrong bytes", id)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if seen != len(data) {
+				t.Fatalf("GetMany delivered %d chunks, want %d", seen, len(data))
+			}
+			mustVerifyClean(t, r, true)
+
+			// Prune half: frames that keep some of their chunks are compressed again
+			// without the others; every kept chunk still reads back.
+			keep := map[ID]bool{}
+			for i, id := range ids {
+				if i%2 == 0 {
+					keep[id] = true
+				}
+			}
+			o.MaxUnused = -1 // rewrite every pack with anything unused
+			r = mustOpen(t, be, o)
+			if _, err := r.Prune(ctx, func(id ID) bool { return keep[id] }); err != nil {
+				t.Fatal(err)
+			}
+			r = mustOpen(t, be, o)
+			for id := range keep {
+				checkGet(t, r, id, data[id])
+			}
+			for _, id := range ids {
+				if !keep[id] && r.Has(id) {
+					t.Fatalf("pruned chunk %s is still indexed", id)
+				}
+			}
+			mustVerifyClean(t, r, true)
+
+			// The index rebuilt from the packs' headers finds every frame's chunks.
+			for _, n := range listNamesWith(t, be, "index/") {
+				if err := be.Delete(ctx, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r = mustOpen(t, be, o)
+			if _, err := r.RebuildIndex(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for id := range keep {
+				checkGet(t, r, id, data[id])
+			}
+		})
+	})
+}
+
+// A flipped byte in a frame is found for every chunk the frame holds, by Get and Verify.
+func TestBatchFrameCorruption(t *testing.T) {
+	modes(t, func(t *testing.T, pass string) {
+		ctx := context.Background()
+		be := newMem()
+		o := Options{Passphrase: pass}
+		r := mustInit(t, be, o)
+		ids, _ := batchFill(t, r, 40, 7)
+		packs := listNamesWith(t, be, "packs/")
+		if len(packs) != 1 {
+			t.Fatalf("%d packs, want 1", len(packs))
+		}
+		obj, _ := be.get(packs[0])
+		obj[100] ^= 0x40 // inside the first frame
+		be.objs[packs[0]] = obj
+		r = mustOpen(t, be, o)
+		failed := 0
+		for _, id := range ids {
+			if _, err := r.Get(ctx, id); err != nil {
+				failed++
+			}
+		}
+		if failed < 4 {
+			t.Fatalf("%d chunks failed to read after a flipped byte in a frame, want the frame's (≥ 4)", failed)
+		}
+		rep, err := r.Verify(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || !strings.Contains(strings.Join(rep.Problems, "\n"), "chunk") {
+			t.Fatalf("Verify did not report the damaged frame's chunks: %v", rep.Problems)
+		}
+	})
+}
+
+func listNamesWith(t *testing.T, be storage.Backend, prefix string) []string {
+	t.Helper()
+	names, _ := listAll(t, be)
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

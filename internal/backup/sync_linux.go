@@ -1,0 +1,19 @@
+package backup
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// syncTree makes everything written under dir durable: on Linux one syncfs(2) of its file
+// system, which costs one call where fsyncing each of thousands of restored files costs a
+// journal commit each.
+func syncTree(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return unix.Syncfs(int(f.Fd()))
+}
