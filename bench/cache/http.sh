@@ -62,7 +62,9 @@ echo "building painel..." >&2
 (cd "$root" && go build -o /tmp/painel-bench ./cmd/painel)
 
 echo "starting painel on 127.0.0.1:$port (data in $work/data)..." >&2
-/tmp/painel-bench serve -addr "127.0.0.1:$port" -data-dir "$work/data" -log-level warn >"$work/server.log" 2>&1 &
+# An admin to create the API key the load uses; no rate limit (the load is one client).
+PAINEL_ADMIN_EMAIL=bench@painel.local PAINEL_ADMIN_PASSWORD=bench-senha-longa PAINEL_RATE_LIMIT=0 \
+	/tmp/painel-bench serve -addr "127.0.0.1:$port" -data-dir "$work/data" -log-level warn >"$work/server.log" 2>&1 &
 server_pid=$!
 ready=0
 for _ in $(seq 150); do
@@ -75,7 +77,14 @@ if [ "$ready" != 1 ]; then
 	cat "$work/server.log" >&2
 	exit 1
 fi
-code=$(curl -s -o /dev/null -w '%{http_code}' "$base/cache/areas")
+# Every request carries an API key scoped to the cache, as a service calling painel would.
+token=$(curl -fsS -H 'Content-Type: application/json' -d '{"email":"bench@painel.local","senha":"bench-senha-longa"}' "$base/auth/login" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+apikey=$(curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+	-d '{"nome":"bench","escopos":["cache:ler","cache:gravar","cache:estatisticas"]}' "$base/auth/chaves" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["segredo"])')
+printf 'header = "X-API-Key: %s"\n' "$apikey" >"$work/auth.curl"
+code=$(curl -s -K "$work/auth.curl" -o /dev/null -w '%{http_code}' "$base/cache/areas")
 if [ "$code" != 200 ]; then
 	echo "http.sh: GET /cache/areas answered $code: the cache routes are not wired into serve yet" >&2
 	exit 3
@@ -87,8 +96,8 @@ value=$(head -c "$VALUE_BYTES" /dev/zero | tr '\0' 'x')
 echo "PUT $KEYS keys into area padrao..." >&2
 {
 	for ((i = 0; i < KEYS; i++)); do
-		printf 'url = "%s/cache/k%d"\nrequest = "PUT"\nheader = "Content-Type: application/json"\ndata = "{\\"valor\\":\\"%s\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
-			"$base" "$i" "$value"
+		printf 'url = "%s/cache/k%d"\nrequest = "PUT"\nheader = "Content-Type: application/json"\nheader = "X-API-Key: %s"\ndata = "{\\"valor\\":\\"%s\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+			"$base" "$i" "$apikey" "$value"
 		if [ $((i + 1)) -lt "$KEYS" ]; then printf 'next\n'; fi
 	done
 } >"$work/put.curl"
@@ -97,7 +106,7 @@ if [ "$ok" != "$KEYS" ]; then
 	echo "http.sh: only $ok of $KEYS PUTs succeeded" >&2
 	exit 1
 fi
-got=$(curl -s "$base/cache/k0")
+got=$(curl -s -K "$work/auth.curl" "$base/cache/k0")
 [ "$got" = "\"$value\"" ] || { echo "http.sh: GET /cache/k0 returned ${got:0:200}" >&2; exit 1; }
 
 cat >"$work/get.lua" <<EOF
@@ -110,6 +119,7 @@ end
 function init(args)
 	math.randomseed(os.time() * 1000 + (id or 0))
 end
+wrk.headers["X-API-Key"] = "$apikey"
 request = function()
 	return wrk.format("GET", "/cache/k" .. math.random(0, $KEYS - 1))
 end
@@ -118,10 +128,10 @@ EOF
 load_wrk=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "wrk warm-up ($WARMUP)..." >&2
 timeout --foreground 60 wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$work/get.lua" "$base" >/dev/null
-stats_before=$(curl -s "$base/cache/estatisticas")
+stats_before=$(curl -s -K "$work/auth.curl" "$base/cache/estatisticas")
 echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency..." >&2
 timeout --foreground 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$work/get.lua" "$base" | tee "$work/wrk.txt" >&2
-stats_after=$(curl -s "$base/cache/estatisticas")
+stats_after=$(curl -s -K "$work/auth.curl" "$base/cache/estatisticas")
 
 # The server is stopped before Redis is loaded, so they do not share the cores.
 kill "$server_pid" 2>/dev/null || true

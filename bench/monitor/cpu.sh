@@ -145,6 +145,7 @@ painel_run() {
 	port=$(free_port)
 	data="$work/data-$name"
 	PAINEL_DATA_DIR="$data" PAINEL_ADDR="127.0.0.1:$port" PAINEL_MONITOR_INTERVAL="$interval" \
+		PAINEL_ADMIN_EMAIL=bench@painel.local PAINEL_ADMIN_PASSWORD=bench-senha-longa \
 		/tmp/painel-bench serve >"$work/$name.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
@@ -157,9 +158,12 @@ painel_run() {
 	local from to
 	from=$(iso "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["start_unix"])' "$work/$name.json")")
 	to=$(iso "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["end_unix"])' "$work/$name.json")")
-	curl -fsS --max-time 10 "http://127.0.0.1:$port/monitoramento/historico?metrica=mem.used_pct&de=$from&ate=$to&pontos=5000" \
+	local tok
+	tok=$(curl -fsS --max-time 10 -H 'Content-Type: application/json' -d '{"email":"bench@painel.local","senha":"bench-senha-longa"}' \
+		"http://127.0.0.1:$port/auth/login" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') || tok=""
+	curl -fsS --max-time 10 -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/monitoramento/historico?metrica=mem.used_pct&de=$from&ate=$to&pontos=5000" \
 		>"$work/$name.hist.json" || echo '{}' >"$work/$name.hist.json"
-	curl -fsS --max-time 10 "http://127.0.0.1:$port/monitoramento/metricas/nomes" >"$work/$name.names.json" || echo '{}' >"$work/$name.names.json"
+	curl -fsS --max-time 10 -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/monitoramento/metricas/nomes" >"$work/$name.names.json" || echo '{}' >"$work/$name.names.json"
 	stop "$pid"
 }
 

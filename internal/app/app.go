@@ -58,6 +58,7 @@ func commands() []command {
 		{"migrate", "[up|status] [flags]", "apply pending database migrations (up, the default) or list them (status)", runMigrate},
 		{"config", "[flags]", "print the effective configuration, secrets redacted", runConfig},
 		{"backup", "run|list|show|verify|restore|prune|config", "make, list, verify and restore backups (painel backup -h)", runBackupCmd},
+		{"user", "create|list", "create the first admin and other users from the command line (painel user -h)", runUserCmd},
 		{"cache", "simulate ...", "replay a cache trace through the policies (painel cache -h)", runCache},
 		{"qr", "gerar|pix|validar ...", "issue or validate QR codes from the command line (painel qr -h)", runQR},
 		{"version", "[-json]", "print version, commit, build date and Go version", runVersion},

@@ -27,6 +27,7 @@ import (
 // instance is a running `painel serve` started through run().
 type instance struct {
 	base   string
+	token  string // an admin's access token (testAdminEmail)
 	cancel context.CancelFunc
 	done   chan int
 	logs   *logBuffer
@@ -90,10 +91,12 @@ func envFrom(m map[string]string) func(string) string {
 func start(t *testing.T, settings map[string]string, h hooks) *instance {
 	t.Helper()
 	env := map[string]string{
-		"PAINEL_ADDR":       "127.0.0.1:0",
-		"PAINEL_DATA_DIR":   filepath.Join(t.TempDir(), "data"),
-		"PAINEL_LOG_FORMAT": "json",
-		"PAINEL_LOG_LEVEL":  "debug",
+		"PAINEL_ADDR":           "127.0.0.1:0",
+		"PAINEL_DATA_DIR":       filepath.Join(t.TempDir(), "data"),
+		"PAINEL_LOG_FORMAT":     "json",
+		"PAINEL_LOG_LEVEL":      "debug",
+		"PAINEL_ADMIN_EMAIL":    testAdminEmail,
+		"PAINEL_ADMIN_PASSWORD": testAdminPassword,
 	}
 	for k, v := range settings {
 		env[k] = v
@@ -108,6 +111,9 @@ func start(t *testing.T, settings map[string]string, h hooks) *instance {
 		if r := in.logs.find("painel listening"); r != nil {
 			in.base = "http://" + r["addr"].(string)
 			t.Cleanup(func() { in.stop(t) })
+			if env["PAINEL_ADMIN_EMAIL"] == testAdminEmail {
+				in.token = login(t, in.base, testAdminEmail, testAdminPassword)
+			}
 			return in
 		}
 		select {
@@ -135,8 +141,60 @@ func (in *instance) stop(t *testing.T) int {
 	}
 }
 
-func get(t *testing.T, u string) (int, []byte, http.Header) {
+// The admin every test instance starts with.
+const (
+	testAdminEmail    = "admin@teste.painel"
+	testAdminPassword = "senha-de-teste-longa"
+)
+
+// login returns an access token for email.
+func login(t *testing.T, base, email, senha string) string {
 	t.Helper()
+	body, _ := json.Marshal(map[string]string{"email": email, "senha": senha})
+	res, err := http.Post(base+"/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || json.Unmarshal(b, &out) != nil || out.AccessToken == "" {
+		t.Fatalf("login as %s: %d %s", email, res.StatusCode, b)
+	}
+	return out.AccessToken
+}
+
+// do sends a request with the bearer token tok (none when empty) and returns the status,
+// body and headers.
+func do(t *testing.T, method, u, tok, contentType string, body []byte) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b, res.Header
+}
+
+// get GETs u, with the bearer token tok when given.
+func get(t *testing.T, u string, tok ...string) (int, []byte, http.Header) {
+	t.Helper()
+	if len(tok) > 0 {
+		return do(t, http.MethodGet, u, tok[0], "", nil)
+	}
 	res, err := http.Get(u)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
@@ -168,12 +226,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if code != 200 || !strings.Contains(string(b), `"openapi":"3.1`) {
 		t.Errorf("/openapi.json: %d %.100s", code, b)
 	}
-	for _, p := range []string{"/docs", "/redoc", "/metrics"} {
+	for _, p := range []string{"/docs", "/redoc"} {
 		if code, _, _ := get(t, in.base+p); code != 200 {
 			t.Errorf("GET %s = %d", p, code)
 		}
 	}
-	code, b, _ = get(t, in.base+"/metrics")
+	if code, _, _ := get(t, in.base+"/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("GET /metrics without a token = %d, want 401", code)
+	}
+	code, b, _ = get(t, in.base+"/metrics", in.token)
 	if code != 200 || !strings.Contains(string(b), `go_sql_open_connections{db_name="painel"}`) || !strings.Contains(string(b), `route="/healthz"`) {
 		t.Errorf("/metrics lacks the store or HTTP metrics")
 	}

@@ -31,7 +31,11 @@ func TestMonitorAlertEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.base, "http")+"/monitoramento/ws", nil)
+	wsURL := "ws" + strings.TrimPrefix(in.base, "http") + "/monitoramento/ws"
+	if _, res, err := websocket.Dial(ctx, wsURL, nil); err == nil || res == nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("WebSocket without a token: %v, %v; want 401 before the upgrade", res, err)
+	}
+	conn, _, err := websocket.Dial(ctx, wsURL+"?token="+in.token, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +52,9 @@ func TestMonitorAlertEndToEnd(t *testing.T) {
 	body := `{"nome":"Memória em uso","metrica":"mem.used_pct","operador":">","limite":0,"severidade":"critico",
 		"canais":[{"tipo":"websocket"},{"tipo":"webhook","url":"` + wh.URL + `/alerta"}]}`
 	created := time.Now()
-	res, err := http.Post(in.base+"/monitoramento/alertas", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("create rule: %d %s", res.StatusCode, rb)
+	status, rb, _ := do(t, http.MethodPost, in.base+"/monitoramento/alertas", in.token, "application/json", []byte(body))
+	if status != http.StatusCreated {
+		t.Fatalf("create rule: %d %s", status, rb)
 	}
 	var rule struct{ ID int64 }
 	_ = json.Unmarshal(rb, &rule)
@@ -109,7 +108,7 @@ func TestMonitorAlertEndToEnd(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no webhook delivery")
 	}
-	code, evs, _ := get(t, in.base+"/monitoramento/alertas/eventos?estado=disparado")
+	code, evs, _ := get(t, in.base+"/monitoramento/alertas/eventos?estado=disparado", in.token)
 	if code != 200 || !bytes.Contains(evs, []byte(`"regra_nome":"Memória em uso"`)) {
 		t.Fatalf("events: %d %s", code, evs)
 	}
@@ -124,7 +123,7 @@ func TestMonitorAlertEndToEnd(t *testing.T) {
 	in2 := start(t, map[string]string{"PAINEL_DATA_DIR": dataDir}, hooks{})
 	q := "/monitoramento/historico?metrica=mem.used_pct&de=" + created.Add(-10*time.Second).UTC().Format(time.RFC3339) +
 		"&ate=" + stopped.UTC().Format(time.RFC3339Nano)
-	code, hb, _ := get(t, in2.base+q)
+	code, hb, _ := get(t, in2.base+q, in2.token)
 	var hist struct {
 		Camada string `json:"camada"`
 		Pontos []struct {
@@ -136,7 +135,7 @@ func TestMonitorAlertEndToEnd(t *testing.T) {
 	}
 	t.Logf("history after restart: %d raw points", len(hist.Pontos))
 	// The rule and its open episode came back too.
-	code, rb2, _ := get(t, in2.base+"/monitoramento/alertas")
+	code, rb2, _ := get(t, in2.base+"/monitoramento/alertas", in2.token)
 	if code != 200 || !bytes.Contains(rb2, []byte(`"estado":"disparado"`)) {
 		t.Fatalf("rules after restart: %s", rb2)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/painel-universal/painel/internal/auth"
 	"github.com/painel-universal/painel/internal/backup"
 	"github.com/painel-universal/painel/internal/cache"
 	"github.com/painel-universal/painel/internal/config"
@@ -59,6 +61,32 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 		return nil, err
 	}
 	return st, nil
+}
+
+// openAuth starts the users, tokens and API keys service, and creates the first admin from
+// PAINEL_ADMIN_EMAIL and PAINEL_ADMIN_PASSWORD when no user exists yet.
+func openAuth(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*auth.Service, error) {
+	a, err := auth.NewService(st, auth.Options{DataDir: cfg.DataDir, SigningKey: cfg.AuthSigningKey}, log)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	switch {
+	case cfg.AdminEmail != "" && cfg.AdminPassword != "":
+		created, err := a.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			return nil, fmt.Errorf("first admin from PAINEL_ADMIN_EMAIL: %w", err)
+		}
+		if created {
+			log.Info("created the first admin", "email", cfg.AdminEmail)
+		}
+	case cfg.AdminEmail != "" || cfg.AdminPassword != "":
+		return nil, errors.New("PAINEL_ADMIN_EMAIL and PAINEL_ADMIN_PASSWORD go together: set both or neither")
+	}
+	if n, err := a.CountUsers(ctx); err == nil && n == 0 {
+		log.Warn("no user exists yet: every route but the public ones answers 401; create the first admin with " +
+			"`painel user create -admin -email ...` or set PAINEL_ADMIN_EMAIL and PAINEL_ADMIN_PASSWORD")
+	}
+	return a, nil
 }
 
 // qrKeys returns the keys that sign QR tokens: from PAINEL_QR_SIGNING_KEYS
@@ -143,7 +171,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		}
 		return nil
 	}}
+	authSvc, err := openAuth(ctx, cfg, st, log)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	g := newGuard(authSvc, cfg, log)
 	srv := httpapi.New(httpapi.Options{
+		MetricsGuard: g.metricsGuard,
 		Logger:       log,
 		Version:      versionInfo().Versao,
 		CORSOrigins:  cfg.CORSOrigins,
@@ -159,6 +194,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		Build: versionInfo(),
 	})
 	srv.Metrics.MustRegister(collectors.NewDBStatsCollector(st.DB, "painel"))
+	// Every operation registered from here on is guarded (see access.go).
+	g.install(srv.API)
+	auth.Register(srv.API, authSvc, log)
 	keys, err := qrKeys(cfg, log)
 	if err != nil {
 		st.Close()
@@ -193,7 +231,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		st.Close()
 		return fmt.Errorf("monitor: %w", err)
 	}
-	monitor.Register(srv.API, srv.Mux, mon, log)
+	monitor.Register(srv.API, srv.Mux, mon, log, func(h http.Handler) http.Handler {
+		return authSvc.RequireHTTP(auth.PermMonitorLer, h)
+	})
 	srv.Metrics.MustRegister(mon.Collector())
 	bk, err := openBackup(ctx, cfg, st, log, srv.Maintenance, func(ctx context.Context) error {
 		// what modules keep in memory from the database

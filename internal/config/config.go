@@ -66,6 +66,19 @@ type Config struct {
 	BackupStore      string
 	BackupPassphrase string
 	BackupRestoreDir string
+	// AdminEmail and AdminPassword create the first admin on a start that
+	// finds no user (nothing happens once a user exists).
+	AdminEmail    string
+	AdminPassword string
+	// AuthSigningKey is the Ed25519 seed (base64) that signs access tokens;
+	// empty: a key generated once into the data folder.
+	AuthSigningKey string
+	// MetricsToken lets a Prometheus scraper read /metrics with
+	// "Authorization: Bearer <token>" and no user; empty: a role is needed.
+	MetricsToken string
+	// RateLimit is the requests per second each client IP, and each user
+	// or API key, may make (bursts of twice that); 0 turns it off.
+	RateLimit float64
 }
 
 // setting describes one configuration value: its flag and environment
@@ -354,6 +367,43 @@ func settings() []setting {
 		plainSetting("backup-restore-dir", "PAINEL_BACKUP_RESTORE_DIR", "",
 			"folder under which restore destinations are resolved (empty: <data-dir>/restauracoes)", "a folder path",
 			func(c *Config) *string { return &c.BackupRestoreDir }, false),
+		{
+			flag: "admin-email", env: "PAINEL_ADMIN_EMAIL", def: "",
+			usage:   "e-mail of the first admin, created on a start that finds no user (with PAINEL_ADMIN_PASSWORD)",
+			accepts: "empty or an e-mail address",
+			set: func(c *Config, v string) error {
+				v = strings.TrimSpace(v)
+				if v != "" && (!strings.Contains(v, "@") || len(v) > 254 || strings.ContainsAny(v, " \t\r\n<>")) {
+					return errors.New("not an e-mail address")
+				}
+				c.AdminEmail = v
+				return nil
+			},
+			get: func(c *Config) string { return c.AdminEmail },
+		},
+		plainSetting("admin-password", "PAINEL_ADMIN_PASSWORD", "",
+			"password of the first admin (at least 8 characters; only read when no user exists)", "any text",
+			func(c *Config) *string { return &c.AdminPassword }, true),
+		plainSetting("auth-signing-key", "PAINEL_AUTH_SIGNING_KEY", "",
+			"Ed25519 seed (base64, 32 bytes) that signs access tokens (empty: generated once into <data-dir>)", "empty or base64 of 32 bytes",
+			func(c *Config) *string { return &c.AuthSigningKey }, true),
+		plainSetting("metrics-token", "PAINEL_METRICS_TOKEN", "",
+			"bearer token that lets a scraper read /metrics without a user (empty: a role with metricas:ler is needed)", "any text",
+			func(c *Config) *string { return &c.MetricsToken }, true),
+		{
+			flag: "rate-limit", env: "PAINEL_RATE_LIMIT", def: "50",
+			usage:   "requests per second each client IP, and each user or API key, may make (bursts of twice that; 0: off)",
+			accepts: "a number from 0 to 100000",
+			set: func(c *Config, v string) error {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil || f < 0 || f > 100000 || f != f {
+					return errors.New("not a number from 0 to 100000")
+				}
+				c.RateLimit = f
+				return nil
+			},
+			get: func(c *Config) string { return strconv.FormatFloat(c.RateLimit, 'g', -1, 64) },
+		},
 	}
 }
 
@@ -553,6 +603,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, &Error{Source: "PAINEL_QR_SIGNING_KEYS", Value: "",
 				Reason:  "production needs the QR signing keys set (a key generated per instance would not verify on the others)",
 				Accepts: "comma-separated KID:SEED; generate a seed with: openssl rand -hex 32"})
+		}
+		if c.AuthSigningKey == "" {
+			errs = append(errs, &Error{Source: "PAINEL_AUTH_SIGNING_KEY", Value: "",
+				Reason:  "production needs the access-token signing key set (a key generated per instance would not verify on the others)",
+				Accepts: "base64 of a 32-byte seed; generate one with: openssl rand -base64 32"})
 		}
 		if !filepath.IsAbs(c.DataDir) {
 			errs = append(errs, &Error{Source: "PAINEL_DATA_DIR", Value: c.DataDir,

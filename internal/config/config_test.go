@@ -42,6 +42,11 @@ var envNames = []string{
 	"PAINEL_BACKUP_STORE",
 	"PAINEL_BACKUP_PASSPHRASE",
 	"PAINEL_BACKUP_RESTORE_DIR",
+	"PAINEL_ADMIN_EMAIL",
+	"PAINEL_ADMIN_PASSWORD",
+	"PAINEL_AUTH_SIGNING_KEY",
+	"PAINEL_METRICS_TOKEN",
+	"PAINEL_RATE_LIMIT",
 }
 
 func mapEnv(m map[string]string) func(string) string {
@@ -419,6 +424,7 @@ func TestValidate(t *testing.T) {
 		c.Env = Production
 		c.DataDir = "/var/lib/painel"
 		c.QRKeys, c.QRActiveKey = map[uint8][]byte{1: make([]byte, 32)}, 1
+		c.AuthSigningKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 		if mod != nil {
 			mod(c)
 		}
@@ -438,6 +444,7 @@ func TestValidate(t *testing.T) {
 		}(), nil},
 		{"production safe", prod(nil), nil},
 		{"production without QR signing keys", prod(func(c *Config) { c.QRKeys = nil }), []string{"PAINEL_QR_SIGNING_KEYS"}},
+		{"production without the token signing key", prod(func(c *Config) { c.AuthSigningKey = "" }), []string{"PAINEL_AUTH_SIGNING_KEY"}},
 		{"production relative data dir", prod(func(c *Config) { c.DataDir = "data" }), []string{"PAINEL_DATA_DIR"}},
 		{"production wildcard CORS", prod(func(c *Config) { c.CORSOrigins = []string{"https://a.example.com", "*"} }), []string{"PAINEL_CORS_ORIGINS"}},
 		{"production explicit CORS", prod(func(c *Config) { c.CORSOrigins = []string{"https://a.example.com"} }), nil},
@@ -736,6 +743,7 @@ func TestEffective(t *testing.T) {
 		"PAINEL_CACHE_OPTIMISE_EVERY": "0s",
 		"PAINEL_MONITOR_INTERVAL":     "1s",
 		"PAINEL_SMTP_FROM":            "painel@localhost",
+		"PAINEL_RATE_LIMIT":           "50",
 	}
 	entries := c.Effective()
 	if len(entries) != len(envNames) {
@@ -823,16 +831,18 @@ func FuzzParseSize(f *testing.F) {
 }
 
 func FuzzBindEnv(f *testing.F) {
-	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s", "1s", "", "painel@localhost", "", "", "", "", "")
-	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s", "100ms", "smtp", "a\x01b", "u", "p", "s3://k:s@h:1/b/p", "senha", "/srv/r")
-	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s", "1h1s", "[::1]:25", "x@y", "", "s3cr3t", "relative/dir", "\x01", "r")
-	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s", "250ms", "h:", "", "\xff", "", "s3://h/b", "", "")
+	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s", "1s", "", "painel@localhost", "", "", "", "", "", "", "", "", "", "50")
+	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s", "100ms", "smtp", "a\x01b", "u", "p", "s3://k:s@h:1/b/p", "senha", "/srv/r", "admin@x", "senha-longa-1", "abc", "tok", "-1")
+	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s", "1h1s", "[::1]:25", "x@y", "", "s3cr3t", "relative/dir", "\x01", "r", "no-at", "\x01", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", "1e9")
+	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s", "250ms", "h:", "", "\xff", "", "s3://h/b", "", "", "a@b.c", "", "", "\xff", "NaN")
 	f.Fuzz(func(t *testing.T, addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
 		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise,
-		monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir string) {
+		monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir,
+		adminEmail, adminPassword, signingKey, metricsToken, rateLimit string) {
 		values := []string{addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
 			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise,
-			monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir}
+			monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir,
+			adminEmail, adminPassword, signingKey, metricsToken, rateLimit}
 		m := map[string]string{}
 		for i, name := range envNames {
 			m[name] = values[i]
@@ -868,6 +878,9 @@ func FuzzBindEnv(f *testing.F) {
 		back["PAINEL_SMTP_PASSWORD"] = c.SMTPPassword
 		back["PAINEL_BACKUP_STORE"] = c.BackupStore
 		back["PAINEL_BACKUP_PASSPHRASE"] = c.BackupPassphrase
+		back["PAINEL_ADMIN_PASSWORD"] = c.AdminPassword
+		back["PAINEL_AUTH_SIGNING_KEY"] = c.AuthSigningKey
+		back["PAINEL_METRICS_TOKEN"] = c.MetricsToken
 		c2, err := Bind(newFlagSet(), mapEnv(back))
 		if err != nil {
 			t.Fatalf("Effective values of %+v do not read back: %v", c, err)

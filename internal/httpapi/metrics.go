@@ -74,12 +74,16 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 // registerMetrics mounts GET /metrics (Prometheus text format) and
 // documents it in the OpenAPI document.
 func (s *Server) registerMetrics() {
-	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{
+	var h http.Handler = promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{
 		ErrorLog:          promErrorLog{s},
 		ErrorHandling:     promhttp.ContinueOnError,
 		Registry:          s.Metrics,
 		EnableOpenMetrics: false,
-	}))
+	})
+	if s.opts.MetricsGuard != nil {
+		h = s.opts.MetricsGuard(h)
+	}
+	s.Mux.Handle("GET /metrics", h)
 	s.API.OpenAPI().AddOperation(&huma.Operation{
 		OperationID: "metricas",
 		Method:      http.MethodGet,

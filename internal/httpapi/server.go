@@ -36,6 +36,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Build describes the running binary for GET /version.
 	Build VersionInfo
+	// MetricsGuard, when set, wraps the GET /metrics handler (who may
+	// scrape); nil leaves it open.
+	MetricsGuard func(http.Handler) http.Handler
 }
 
 // VersionInfo is the body of GET /version.

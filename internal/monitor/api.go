@@ -105,7 +105,10 @@ type silencesOutput struct {
 }
 
 // Register mounts the /monitoramento routes on api and the WebSocket on mux.
-func Register(hapi huma.API, mux *http.ServeMux, s *Service, log *slog.Logger) {
+//
+// wsGuard, when given, wraps the WebSocket handler (it runs before the upgrade, so it can
+// refuse the request with a problem document).
+func Register(hapi huma.API, mux *http.ServeMux, s *Service, log *slog.Logger, wsGuard ...func(http.Handler) http.Handler) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -250,5 +253,9 @@ func Register(hapi huma.API, mux *http.ServeMux, s *Service, log *slog.Logger) {
 			return nil, a.err(ctx, s.DeleteSilence(ctx, in.ID))
 		})
 
-	mux.HandleFunc("GET /monitoramento/ws", s.serveWS)
+	var ws http.Handler = http.HandlerFunc(s.serveWS)
+	for _, g := range wsGuard {
+		ws = g(ws)
+	}
+	mux.Handle("GET /monitoramento/ws", ws)
 }

@@ -76,12 +76,59 @@
     return null;
   }
 
-  function token() {
+  // The session: an access token (15 min) and a refresh token, kept in sessionStorage (gone
+  // when the tab closes). A 401 first tries one refresh, then shows the login form.
+  function lerSessao(chave) {
     try {
-      return window.sessionStorage.getItem('painel_token') || '';
+      return window.sessionStorage.getItem(chave) || '';
     } catch (_) {
       return '';
     }
+  }
+
+  function token() { return lerSessao('painel_token'); }
+
+  function guardarSessao(r) {
+    try {
+      window.sessionStorage.setItem('painel_token', r.access_token || '');
+      window.sessionStorage.setItem('painel_refresh', r.refresh_token || '');
+    } catch (_) { /* private mode: the session lasts until reload */ }
+  }
+
+  function limparSessao() {
+    try {
+      window.sessionStorage.removeItem('painel_token');
+      window.sessionStorage.removeItem('painel_refresh');
+    } catch (_) { /* nothing to clear */ }
+  }
+
+  async function postarJSON(caminho, corpo) {
+    const resp = await fetch(caminho, {
+      method: 'POST', cache: 'no-store', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json' },
+      body: JSON.stringify(corpo),
+    });
+    let dados = null;
+    try { dados = await resp.json(); } catch (_) { dados = null; }
+    return { resp, dados };
+  }
+
+  let renovando = null;
+  // renovar trades the refresh token for a new pair (once at a time); false when it cannot.
+  function renovar() {
+    const rt = lerSessao('painel_refresh');
+    if (!rt) return Promise.resolve(false);
+    if (!renovando) {
+      renovando = postarJSON('/auth/refresh', { refresh_token: rt })
+        .then(({ resp, dados }) => {
+          if (!resp.ok || !dados || !dados.access_token) { limparSessao(); return false; }
+          guardarSessao(dados);
+          return true;
+        })
+        .catch(() => false)
+        .finally(() => { renovando = null; });
+    }
+    return renovando;
   }
 
   const NUM0 = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 0 });
@@ -160,7 +207,9 @@
     return detalhe && detalhe !== base ? base + ': ' + detalhe : base + '.';
   }
 
-  async function api(metodo, caminho, corpo) {
+  function api(metodo, caminho, corpo) { return apiEm(metodo, API + caminho, corpo, false); }
+
+  async function apiEm(metodo, caminho, corpo, repetida) {
     const headers = { Accept: 'application/json, application/problem+json' };
     const t = token();
     if (t) headers.Authorization = 'Bearer ' + t;
@@ -171,9 +220,14 @@
     }
     let resp;
     try {
-      resp = await fetch(API + caminho, init);
+      resp = await fetch(caminho, init);
     } catch (_) {
       throw new ErroAPI(0, null, descreverErro(0, null));
+    }
+    if (resp.status === 401 && !repetida) {
+      const tinhaSessao = !!(token() || lerSessao('painel_refresh'));
+      if (await renovar()) return apiEm(metodo, caminho, corpo, true);
+      mostrarLogin(tinhaSessao ? 'Sua sessão terminou; entre de novo.' : '');
     }
     let dados = null;
     if (resp.status !== 204 && (resp.headers.get('Content-Type') || '').includes('json')) {
@@ -1180,7 +1234,8 @@
     const c = $('conexao');
     if (!c) return;
     c.dataset.estado = estado;
-    c.textContent = estado === 'conectado' ? 'conectado' : estado === 'reconectando' ? 'reconectando…' : 'conectando…';
+    c.textContent = estado === 'conectado' ? 'conectado' : estado === 'reconectando' ? 'reconectando…'
+      : estado === 'desconectado' ? 'desconectado' : 'conectando…';
   }
 
   function definirUltimaAmostra(momento, t) {
@@ -1229,7 +1284,10 @@
     clearTimeout(timerReconexao);
     timerReconexao = 0;
     if (ws) return;
-    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + API + '/ws';
+    // Browsers cannot set headers on a WebSocket: the token goes in the query.
+    const t = token();
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + API + '/ws' +
+      (t ? '?token=' + encodeURIComponent(t) : '');
     let sock;
     try {
       sock = new WebSocket(url);
@@ -1240,10 +1298,15 @@
     ws = sock;
     sock.addEventListener('open', () => { if (ws === sock) definirConexao('conectado'); });
     sock.addEventListener('message', (e) => { if (ws === sock && typeof e.data === 'string') tratarMensagem(e.data); });
+    let aberto = false;
+    sock.addEventListener('open', () => { aberto = true; });
     sock.addEventListener('close', () => {
       if (ws !== sock) return;
       ws = null;
+      if (!sessaoAtiva) return; // logged out
       definirConexao('reconectando');
+      // Refused before opening: maybe the token expired; a request renews it (or asks to log in).
+      if (!aberto) api('GET', '/metricas/nomes').catch(() => {});
       agendarReconexao();
     });
   }
@@ -1265,7 +1328,115 @@
     timers[chave] = setTimeout(() => { timers[chave] = 0; fn(); }, atraso);
   }
 
+  // ---------------------------------------------------------------- login
+
+  let sessaoAtiva = false;
+  let painelIniciado = false;
+
+  function mostrarLogin(mensagem) {
+    sessaoAtiva = false;
+    if (ws) { const s = ws; ws = null; s.close(); }
+    const login = $('login');
+    const conteudo = $('conteudo');
+    if (conteudo) conteudo.hidden = true;
+    if (login) login.hidden = false;
+    const sair = $('sair');
+    if (sair) sair.hidden = true;
+    $('usuario').textContent = '—';
+    definirConexao('desconectado');
+    const erro = $('login-erro');
+    if (erro) erro.textContent = mensagem || '';
+    const email = $('login-email');
+    if (email) email.focus();
+  }
+
+  async function entrar(evento) {
+    evento.preventDefault();
+    const email = $('login-email').value.trim();
+    const senha = $('login-senha').value;
+    const erro = $('login-erro');
+    if (!email || !senha) { erro.textContent = 'Informe e-mail e senha.'; return; }
+    const botao = $('login-entrar');
+    botao.disabled = true;
+    erro.textContent = '';
+    try {
+      const { resp, dados } = await postarJSON('/auth/login', { email, senha });
+      if (!resp.ok) {
+        if (resp.status === 429) {
+          const s = resp.headers.get('Retry-After');
+          erro.textContent = 'Muitas tentativas. Tente de novo em ' + (s || 'alguns') + ' s.';
+        } else if (resp.status === 401) {
+          erro.textContent = 'E-mail ou senha incorretos.';
+        } else {
+          erro.textContent = descreverErro(resp.status, dados);
+        }
+        return;
+      }
+      guardarSessao(dados);
+      $('login-senha').value = '';
+      await abrirSessao();
+    } catch (_) {
+      erro.textContent = descreverErro(0, null);
+    } finally {
+      botao.disabled = false;
+    }
+  }
+
+  async function sair() {
+    const rt = lerSessao('painel_refresh');
+    if (rt) {
+      try {
+        const r = await fetch('/auth/logout', {
+          method: 'POST', cache: 'no-store',
+          headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token() },
+          body: JSON.stringify({ refresh_token: rt }),
+        });
+        await r.text();
+      } catch (_) { /* the session is dropped here anyway */ }
+    }
+    limparSessao();
+    mostrarLogin('Você saiu.');
+  }
+
+  // abrirSessao checks that the API answers (a service without auth answers without a token),
+  // shows who is logged in, and starts the dashboard.
+  async function abrirSessao() {
+    try {
+      await api('GET', '/metricas/nomes');
+    } catch (e) {
+      if (e && e.status === 401) return; // the login form is showing
+      // other errors: the dashboard shows them itself
+    }
+    sessaoAtiva = true;
+    $('login').hidden = true;
+    $('conteudo').hidden = false;
+    if (token()) {
+      try {
+        const eu = await apiEm('GET', '/auth/me', undefined, false);
+        $('usuario').textContent = (eu && (eu.nome || eu.email)) || '—';
+        $('sair').hidden = false;
+      } catch (_) { /* shown as — */ }
+    }
+    if (!painelIniciado) {
+      painelIniciado = true;
+      iniciarPainel();
+    } else {
+      conectar();
+      carregarNomes();
+      carregarRegras();
+      carregarEventos();
+    }
+  }
+
   function iniciar() {
+    const form = $('form-login');
+    if (form) form.addEventListener('submit', entrar);
+    const botaoSair = $('sair');
+    if (botaoSair) botaoSair.addEventListener('click', sair);
+    abrirSessao();
+  }
+
+  function iniciarPainel() {
     graficos = DEFINICOES.map((d) => new GraficoVivo(d));
     ligarRegras();
     ligarHistorico();
