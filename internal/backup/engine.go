@@ -231,7 +231,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	defer rc.Close()
 	e := FileEntry{Path: src.rel, Mode: uint32(src.info.Mode().Perm()), MTime: src.info.ModTime().UTC().Truncate(time.Microsecond),
 		SQLite: src.sqlite, Chunks: []ChunkRef{}}
-	fh := newFileHasher()
+	fh := newFileHasher(true)
 	defer fh.stop()
 	r := io.TeeReader(rc, fh)
 	batch := s.repo.NewBatch(ctx, 0)
@@ -265,34 +265,34 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	return e, nil
 }
 
-// fileHasher computes a file's SHA-256 and MD5 on a goroutine of its own, from copies of what is
-// written to it in blocks of fileHashBlock bytes, so that hashing the whole file twice does not
-// hold up reading and splitting it.
+// fileHasher computes a file's SHA-256 and MD5. Up to one block (fileHashBlock bytes) is hashed
+// inline; a bigger file is hashed on a goroutine of its own, from copies of what is written to it
+// in blocks, so that hashing the whole file twice does not hold up reading and splitting it.
+// Blocks come from a pool shared by all files.
 type fileHasher struct {
-	cur   []byte
-	work  chan []byte
-	free  chan []byte
+	cur   *[]byte
+	work  chan *[]byte
+	free  chan *[]byte
+	owned int // blocks taken from the pool
 	done  chan struct{}
 	sha   hash.Hash
 	md5   hash.Hash
 	ended bool
 }
 
-const fileHashBlock = 1 << 20
+const (
+	fileHashBlock  = 1 << 20
+	fileHashBlocks = 4 // per file: one being filled, the others queued or being hashed
+)
 
-func newFileHasher() *fileHasher {
-	h := &fileHasher{work: make(chan []byte, 3), free: make(chan []byte, 4), done: make(chan struct{}), sha: sha256.New(), md5: md5.New()}
-	for range 4 {
-		h.free <- make([]byte, 0, fileHashBlock)
+var hashBlocks = sync.Pool{New: func() any { b := make([]byte, 0, fileHashBlock); return &b }}
+
+// newFileHasher returns a hasher of SHA-256, and of MD5 too when withMD5.
+func newFileHasher(withMD5 bool) *fileHasher {
+	h := &fileHasher{sha: sha256.New()}
+	if withMD5 {
+		h.md5 = md5.New()
 	}
-	go func() {
-		defer close(h.done)
-		for b := range h.work {
-			h.sha.Write(b)
-			h.md5.Write(b)
-			h.free <- b[:0]
-		}
-	}()
 	return h
 }
 
@@ -300,37 +300,93 @@ func (h *fileHasher) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if h.cur == nil {
-			h.cur = <-h.free
+			h.cur = h.block()
 		}
-		k := min(len(p), cap(h.cur)-len(h.cur))
-		h.cur = append(h.cur, p[:k]...)
+		b := *h.cur
+		k := min(len(p), cap(b)-len(b))
+		b = append(b, p[:k]...)
+		*h.cur = b
 		p = p[k:]
-		if len(h.cur) == cap(h.cur) {
-			h.work <- h.cur
-			h.cur = nil
+		if len(b) == cap(b) {
+			h.send()
 		}
 	}
 	return n, nil
 }
 
+// block returns an empty block: a free one, a new one from the pool, or the next one the
+// goroutine is done with.
+func (h *fileHasher) block() *[]byte {
+	if h.free != nil {
+		select {
+		case b := <-h.free:
+			return b
+		default:
+		}
+	}
+	if h.owned < fileHashBlocks {
+		h.owned++
+		b := hashBlocks.Get().(*[]byte)
+		*b = (*b)[:0]
+		return b
+	}
+	return <-h.free
+}
+
+// send hands the full current block to the goroutine, starting it on the first one.
+func (h *fileHasher) send() {
+	if h.work == nil {
+		h.work = make(chan *[]byte, fileHashBlocks)
+		h.free = make(chan *[]byte, fileHashBlocks)
+		h.done = make(chan struct{})
+		go func() {
+			defer close(h.done)
+			for b := range h.work {
+				h.sha.Write(*b)
+				if h.md5 != nil {
+					h.md5.Write(*b)
+				}
+				*b = (*b)[:0]
+				h.free <- b
+			}
+		}()
+	}
+	h.work <- h.cur
+	h.cur = nil
+}
+
 // sums returns the hex SHA-256 and MD5 of everything written.
 func (h *fileHasher) sums() (string, string) {
 	h.stop()
+	if h.md5 == nil {
+		return hex.EncodeToString(h.sha.Sum(nil)), ""
+	}
 	return hex.EncodeToString(h.sha.Sum(nil)), hex.EncodeToString(h.md5.Sum(nil))
 }
 
-// stop hands over the last block and waits for the goroutine; safe to call twice.
+// stop hashes what is left, waits for the goroutine and returns the blocks to the pool; safe to
+// call twice.
 func (h *fileHasher) stop() {
 	if h.ended {
 		return
 	}
 	h.ended = true
-	if len(h.cur) > 0 {
-		h.work <- h.cur
+	if h.work != nil {
+		close(h.work)
+		<-h.done
+		close(h.free)
+		for b := range h.free {
+			hashBlocks.Put(b)
+		}
+	}
+	if h.cur != nil {
+		h.sha.Write(*h.cur)
+		if h.md5 != nil {
+			h.md5.Write(*h.cur)
+		}
+		hashBlocks.Put(h.cur)
 		h.cur = nil
 	}
-	close(h.work)
-	<-h.done
 }
 
 // resolve returns the files the backup id restores, applying its chain from the full.
@@ -543,17 +599,26 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 	p.filesTotal.Store(int64(len(files)))
 	p.expected.Store(st.size())
 	p.setPhase("restaurando")
-	// Files are restored restoreWorkers at a time: small files spend most of their time
-	// creating, syncing and renaming, and a database's integrity check runs while the other
-	// files are written.
+	// Big files (a database) are restored one at a time, first, with the machine to
+	// themselves; the small files follow restoreWorkers at a time (they spend most of their
+	// time creating and renaming) as soon as the last big file is written, while its
+	// integrity check runs.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		mu       sync.Mutex
 		firstErr error
-		next     int
 		wg       sync.WaitGroup
+		big      []FileEntry
+		small    []FileEntry
 	)
+	for _, f := range files {
+		if f.Size >= restoreBigFile {
+			big = append(big, f)
+		} else {
+			small = append(small, f)
+		}
+	}
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
@@ -562,29 +627,56 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 		}
 		mu.Unlock()
 	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	restore := func(f FileEntry, written func()) {
+		target, err := safeJoin(dest, f.Path)
+		if err == nil {
+			err = s.restoreFile(ctx, f, target, check, false, written, p)
+		}
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", f.Path, err))
+			return
+		}
+		p.files.Add(1)
+	}
+	gate := make(chan struct{})
+	var openGate sync.Once
+	release := func() { openGate.Do(func() { close(gate) }) }
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer release()
+		for i, f := range big {
+			if failed() {
+				return
+			}
+			var written func()
+			if i == len(big)-1 {
+				written = release
+			}
+			restore(f, written)
+		}
+	}()
+	next := 0
 	for range restoreWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-gate
 			for {
 				mu.Lock()
 				i := next
 				next++
 				stop := firstErr != nil
 				mu.Unlock()
-				if stop || i >= len(files) {
+				if stop || i >= len(small) {
 					return
 				}
-				f := files[i]
-				target, err := safeJoin(dest, f.Path)
-				if err == nil {
-					err = s.restoreFile(ctx, f, target, check, false, p)
-				}
-				if err != nil {
-					fail(fmt.Errorf("%s: %w", f.Path, err))
-					return
-				}
-				p.files.Add(1)
+				restore(small[i], nil)
 			}
 		}()
 	}
@@ -601,14 +693,18 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 	return len(files), nil
 }
 
-// restoreWorkers is how many files a restore writes at once.
+// restoreWorkers is how many small files a restore writes at once; files of restoreBigFile
+// bytes or more are restored one at a time before them.
 const restoreWorkers = 8
+
+var restoreBigFile int64 = 32 << 20 // a variable so that tests can send small files that way
 
 // restoreFile writes f to a temporary file next to target, checks it (every chunk, the
 // file's SHA-256, a SQLite file's integrity), and renames it to target with f's mode and
 // mtime. With durable it is fsynced before the rename; a folder restore instead syncs the
 // whole folder once at the end (syncTree).
-func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check string, durable bool, p *progress) (err error) {
+// written, when not nil, is called once all the bytes are written, before the checks.
+func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check string, durable bool, written func(), p *progress) (err error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -622,7 +718,9 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			os.Remove(tmp.Name())
 		}
 	}()
-	h := sha256.New()
+	// The file's SHA-256 is computed on another goroutine while the chunks are written.
+	h := newFileHasher(false)
+	defer h.stop()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	w := io.MultiWriter(bw, h)
 	// Batches of chunks are read with GetMany (one range read for neighbouring chunks of a
@@ -694,24 +792,42 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != f.SHA256 {
-		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, got, f.SHA256)
+	if written != nil {
+		written()
 	}
-	if durable {
-		if err := tmp.Sync(); err != nil {
-			return err
-		}
+	// A durable file, or a big one, goes to disk while it is checked (for a big one the
+	// restore's final sync then has little left to write); small ones are left to that sync.
+	var synced chan error
+	if durable || f.Size >= restoreBigFile {
+		synced = make(chan error, 1)
+		go func() { synced <- tmp.Sync() }()
+		defer func() {
+			if synced != nil {
+				<-synced // an early return: let the sync end before the file is closed
+			}
+		}()
+	}
+	if got, _ := h.sums(); got != f.SHA256 {
+		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, got, f.SHA256)
 	}
 	if err := tmp.Chmod(fs.FileMode(f.Mode) & 0o777); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
 	if f.SQLite {
+		// Opened by name, read-only: it sees the bytes written, synced or not.
 		if err := sqliteIntegrity(ctx, tmp.Name(), check); err != nil {
 			return err
 		}
+	}
+	if synced != nil {
+		serr := <-synced
+		synced = nil
+		if serr != nil && durable {
+			return serr
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
 	}
 	if err := os.Chtimes(tmp.Name(), f.MTime, f.MTime); err != nil {
 		return err

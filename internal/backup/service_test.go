@@ -301,6 +301,15 @@ func roundTrip(t *testing.T, pgURL string) {
 
 func TestRoundTripSQLite(t *testing.T) { roundTrip(t, "") }
 
+// TestRoundTripBigFilesFirst runs the round trip with files of 64 KiB and more restored as big
+// ones: alone and first, synced while checked, the small ones after the last is written.
+func TestRoundTripBigFilesFirst(t *testing.T) {
+	old := restoreBigFile
+	restoreBigFile = 64 << 10
+	t.Cleanup(func() { restoreBigFile = old })
+	roundTrip(t, "")
+}
+
 func TestRoundTripPostgres(t *testing.T) { roundTrip(t, testenv.FreshPostgresURL(t)) }
 
 // TestCorruptionDetected: one flipped byte in any stored object makes verificar fail and the

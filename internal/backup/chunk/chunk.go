@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/restic/chunker"
 )
@@ -172,6 +173,8 @@ func SQLitePages(r io.Reader, pagesPerChunk int, fn func(Chunk) error) error {
 	}
 }
 
+var chunkers sync.Pool // of *chunker.Chunker
+
 // Polynomial is the irreducible polynomial of the Rabin fingerprint used by
 // CDC. It is fixed (restic picks a random one per repository) so chunk
 // boundaries, and therefore chunk ids, are the same across runs and
@@ -200,7 +203,18 @@ const (
 // chunks around it. An empty stream gives no chunk. It returns fn's first
 // error or the reader's.
 func CDC(r io.Reader, fn func(Chunk) error) error {
-	c := chunker.NewWithBoundaries(r, Polynomial, CDCMinSize, CDCMaxSize)
+	// A chunker holds a 512 KiB read buffer: reused across files (a backup of thousands of
+	// small files would otherwise allocate and zero one per file).
+	c, _ := chunkers.Get().(*chunker.Chunker)
+	if c == nil {
+		c = chunker.NewWithBoundaries(r, Polynomial, CDCMinSize, CDCMaxSize)
+	} else {
+		c.ResetWithBoundaries(r, Polynomial, CDCMinSize, CDCMaxSize)
+	}
+	defer func() {
+		c.Reset(nil, Polynomial) // drop the reader
+		chunkers.Put(c)
+	}()
 	c.SetAverageBits(CDCAverageBits)
 	var bufs [2][]byte // grown by the chunker's appends, then reused
 	for i := 0; ; i++ {

@@ -69,7 +69,11 @@ func (b *Batch) Add(data []byte) (ID, error) {
 	b.inBuf[id] = struct{}{}
 	b.ents = append(b.ents, packEntry{id: id, plain: uint32(len(data)), inner: uint32(len(b.buf))})
 	if b.buf == nil {
-		b.buf = make([]byte, 0, max(b.target, len(data)))
+		if len(data) <= b.target {
+			b.buf = frameBufs.get(b.target)
+		} else {
+			b.buf = make([]byte, 0, len(data))
+		}
 	}
 	b.buf = append(b.buf, data...)
 	if len(b.buf) >= b.target {
@@ -96,6 +100,7 @@ func (b *Batch) seal() error {
 		defer b.wg.Done()
 		defer func() { <-b.r.sem }()
 		n, err := b.r.putFrame(b.ctx, ents, buf)
+		frameBufs.put(buf) // putFrame copied what it stores
 		b.mu.Lock()
 		b.added += n
 		b.err = errors.Join(b.err, err)
@@ -128,4 +133,36 @@ func (b *Batch) Added() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.added
+}
+
+// frameBufs recycles the plaintext buffers of frames (of one size at a time: the last target
+// asked for), so that a backup does not allocate and zero one per frame.
+var frameBufs bufPool
+
+type bufPool struct {
+	mu   sync.Mutex
+	size int
+	free [][]byte
+}
+
+func (p *bufPool) get(size int) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.size != size {
+		p.size, p.free = size, nil
+	}
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+func (p *bufPool) put(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cap(b) == p.size && len(p.free) < 64 {
+		p.free = append(p.free, b)
+	}
 }

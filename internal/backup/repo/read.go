@@ -1,9 +1,11 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 
@@ -19,6 +21,59 @@ const (
 	// readWorkers is how many range reads run at once.
 	readWorkers = 4
 )
+
+// spanBufSize is the size of the recycled buffers big range reads go into (spans up to readMax,
+// plus the one frame that may end past it); spanBufMin the smallest range that uses one.
+const (
+	spanBufSize = readMax + 1<<20
+	spanBufMin  = 1 << 20
+)
+
+// spanBufs keeps up to readWorkers buffers between reads (not a sync.Pool, which the garbage
+// collector empties, so that each range read would allocate and zero 17 MiB again).
+var spanBufs = &spanPool{}
+
+type spanPool struct {
+	mu   sync.Mutex
+	free [][]byte
+}
+
+func (p *spanPool) get() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	return make([]byte, spanBufSize)
+}
+
+func (p *spanPool) put(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < readWorkers {
+		p.free = append(p.free, b)
+	}
+}
+
+// readFullInto reads exactly len(buf) bytes from rc into buf and closes rc; a short object gives
+// the bytes read (the caller reports the length), a longer one an error.
+func readFullInto(rc io.ReadCloser, buf []byte) ([]byte, error) {
+	defer rc.Close()
+	n, err := io.ReadFull(rc, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return buf[:n], nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var one [1]byte
+	if m, _ := rc.Read(one[:]); m > 0 {
+		return nil, errors.New("the object is longer than the range asked for")
+	}
+	return buf, nil
+}
 
 // GetMany reads the chunks ids and calls fn once per distinct ID with its
 // data (fn may keep it). The order suits the storage: grouped by pack, by
@@ -168,8 +223,16 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 		}
 		rc, err := r.be.GetRange(ctx, name, sp.start, sp.end-sp.start)
 		var buf []byte
+		// Big ranges (a restore's) go into recycled buffers; small ones are read exactly.
+		pooled := sp.end-sp.start >= spanBufMin && sp.end-sp.start <= spanBufSize
 		if err == nil {
-			buf, err = readAll(rc, sp.end-sp.start)
+			if pooled {
+				b := spanBufs.get()
+				defer spanBufs.put(b)
+				buf, err = readFullInto(rc, b[:sp.end-sp.start])
+			} else {
+				buf, err = readAll(rc, sp.end-sp.start)
+			}
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotExist) && !errors.Is(err, storage.ErrInvalidRange) {
 			fnMu.Lock()
@@ -198,6 +261,9 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 				cerr = corruptf("chunk %s: pack %s is shorter than the index says", c.id, name)
 			default:
 				data, cerr = memo.blob(buf[o:o+int64(c.loc.length)], c.loc.entry(c.id))
+				if cerr == nil && pooled && c.loc.flags&flagZstd == 0 && c.loc.flags&flagEncrypted == 0 {
+					data = bytes.Clone(data) // it is in the pooled read buffer
+				}
 				if cerr != nil {
 					cerr = corruptf("chunk %s in %s: %v", c.id, name, cerr)
 				}
