@@ -302,6 +302,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 	if err := bg.stop(sctx); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
+	// A backup or restore started by a request runs on: wait for it (within the timeout).
+	if err := bk.Close(sctx); err != nil {
+		log.Warn("shutdown", "error", err)
+	}
 	if err := st.Close(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("close store: %w", err))
 	}

@@ -96,10 +96,18 @@ func (s *Service) start(ctx context.Context, tipo, dest string, fn func(context.
 	}
 	s.running = j
 	s.mu.Unlock()
+	// The job keeps ctx's values but not its end (the request that started it returns at
+	// once); it ends with the service (Close).
+	jctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(s.jobsCtx, stop)
+	s.jobsWG.Add(1)
 	go func() {
+		defer s.jobsWG.Done()
+		defer stop()
+		defer unhook()
 		defer close(j.done)
 		defer release()
-		err := fn(context.WithoutCancel(ctx), j)
+		err := fn(jctx, j)
 		end := s.now().UTC()
 		j.mu.Lock()
 		j.info.Fim = &end

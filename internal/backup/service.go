@@ -69,6 +69,35 @@ type Service struct {
 	running *Job
 	jobs    map[string]*Job
 	order   []string // job ids, oldest first (bounded)
+
+	// Jobs outlive the request that starts them, not the service: Close cancels them.
+	jobsCtx  context.Context
+	stopJobs context.CancelFunc
+	jobsWG   sync.WaitGroup
+}
+
+// Close waits for a running job to end, until ctx ends; then it cancels the job (a backup
+// interrupted leaves the store consistent, and the next one completes) and waits for it to
+// stop. It returns an error when a job had to be cancelled.
+func (s *Service) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.jobsWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.stopJobs()
+		return nil
+	case <-ctx.Done():
+	}
+	j := s.Running()
+	s.stopJobs()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+	}
+	if j != nil {
+		return fmt.Errorf("backup: job %s (%s) interrupted by the shutdown", j.ID, j.Tipo)
+	}
+	return nil
 }
 
 // Verification is the last verification of a backup.
@@ -110,6 +139,7 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 		return nil, fmt.Errorf("backup store at %s: %w", o.Backend.Location(), err)
 	}
 	s := &Service{st: st, opts: o, log: o.Log, now: o.Now, repo: r, jobs: map[string]*Job{}}
+	s.jobsCtx, s.stopJobs = context.WithCancel(context.Background())
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}

@@ -704,3 +704,44 @@ func TestDeltaManifests(t *testing.T) {
 		t.Fatal("delta with a hole accepted")
 	}
 }
+
+// TestCloseWaitsThenCancels: Close waits for a running job; when its context ends first, it
+// cancels the job, which stops without damaging the store, and the next backup succeeds.
+func TestCloseWaitsThenCancels(t *testing.T) {
+	e := newEnv(t, "")
+	e.write("grande.bin", strings.Repeat("0123456789abcdef", 1<<20)) // 16 MiB
+	j, err := e.svc.StartBackup(context.Background(), Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	cerr := e.svc.Close(ctx)
+	<-j.done
+	info := e.svc.JobView(j)
+	if cerr == nil && info.Status != "concluido" {
+		t.Fatalf("Close returned nil but the job ended %q", info.Status)
+	}
+	if cerr != nil && (info.Status != "falhou" || !strings.Contains(info.Erro, "context canceled")) {
+		t.Fatalf("Close: %v; job %s %q", cerr, info.Status, info.Erro)
+	}
+	t.Logf("Close: %v; job %s", cerr, info.Status)
+	e.reopen()
+	if m := e.backupNow(Full); m == nil {
+		t.Fatal("no backup after the interrupted one")
+	}
+	if rep, err := e.svc.repo.Verify(context.Background(), true); err != nil || !rep.OK() {
+		t.Fatalf("store after an interrupted backup: %+v %v", rep.Problems, err)
+	}
+	// Close with time to spare waits for the job to finish.
+	j, err = e.svc.StartBackup(context.Background(), Incremental)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if info := e.svc.JobView(j); info.Status != "concluido" {
+		t.Fatalf("job after a patient Close: %s %q", info.Status, info.Erro)
+	}
+}
