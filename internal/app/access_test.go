@@ -420,3 +420,24 @@ func runCmdIn(t *testing.T, env map[string]string, stdin string, args ...string)
 	code := run(t.Context(), append([]string{"painel"}, args...), envFrom(env), strings.NewReader(stdin), &out, &errOut, hooks{})
 	return code, out.String(), errOut.String()
 }
+
+// TestSigningKeyRotation: with the old key in PAINEL_AUTH_PREVIOUS_KEYS, tokens signed before a
+// rotation still verify; without it they do not.
+func TestSigningKeyRotation(t *testing.T) {
+	k1, _ := auth.GenerateSigningKey()
+	k2, _ := auth.GenerateSigningKey()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	in := start(t, map[string]string{"PAINEL_DATA_DIR": dataDir, "PAINEL_AUTH_SIGNING_KEY": k1}, hooks{})
+	old := in.token
+	in.stop(t)
+	for _, c := range []struct {
+		previous string
+		want     int
+	}{{k1, 200}, {"", 401}} {
+		in := start(t, map[string]string{"PAINEL_DATA_DIR": dataDir, "PAINEL_AUTH_SIGNING_KEY": k2, "PAINEL_AUTH_PREVIOUS_KEYS": c.previous}, hooks{})
+		if code, b, _ := get(t, in.base+"/auth/me", old); code != c.want {
+			t.Errorf("a token of the old key, old key kept %v: %d %s, want %d", c.previous != "", code, b, c.want)
+		}
+		in.stop(t)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,10 +64,21 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 	return st, nil
 }
 
+// authOptions are the auth service's settings from the configuration.
+func authOptions(cfg *config.Config) auth.Options {
+	o := auth.Options{DataDir: cfg.DataDir, SigningKey: cfg.AuthSigningKey}
+	for _, k := range strings.Split(cfg.AuthPreviousKeys, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			o.PreviousKeys = append(o.PreviousKeys, k)
+		}
+	}
+	return o
+}
+
 // openAuth starts the users, tokens and API keys service, and creates the first admin from
 // PAINEL_ADMIN_EMAIL and PAINEL_ADMIN_PASSWORD when no user exists yet.
 func openAuth(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger) (*auth.Service, error) {
-	a, err := auth.NewService(st, auth.Options{DataDir: cfg.DataDir, SigningKey: cfg.AuthSigningKey}, log)
+	a, err := auth.NewService(st, authOptions(cfg), log)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}

@@ -58,7 +58,7 @@ func runUserCmd(ctx context.Context, e *env, args []string) int {
 		return exitError
 	}
 	defer st.Close()
-	a, err := auth.NewService(st, auth.Options{DataDir: cfg.DataDir, SigningKey: cfg.AuthSigningKey}, log)
+	a, err := auth.NewService(st, authOptions(cfg), log)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "painel user: %v\n", err)
 		return exitError

@@ -73,6 +73,9 @@ type Config struct {
 	// AuthSigningKey is the Ed25519 seed (base64) that signs access tokens;
 	// empty: a key generated once into the data folder.
 	AuthSigningKey string
+	// AuthPreviousKeys are older signing keys (comma-separated seeds) that still verify
+	// tokens, so that rotating AuthSigningKey logs nobody out.
+	AuthPreviousKeys string
 	// MetricsToken lets a Prometheus scraper read /metrics with
 	// "Authorization: Bearer <token>" and no user; empty: a role is needed.
 	MetricsToken string
@@ -387,6 +390,9 @@ func settings() []setting {
 		plainSetting("auth-signing-key", "PAINEL_AUTH_SIGNING_KEY", "",
 			"Ed25519 seed (base64, 32 bytes) that signs access tokens (empty: generated once into <data-dir>)", "empty or base64 of 32 bytes",
 			func(c *Config) *string { return &c.AuthSigningKey }, true),
+		plainSetting("auth-previous-keys", "PAINEL_AUTH_PREVIOUS_KEYS", "",
+			"older access-token signing keys that still verify (comma-separated; for a rotation: the old key here for 15 minutes)", "empty or base64 seeds separated by commas",
+			func(c *Config) *string { return &c.AuthPreviousKeys }, true),
 		plainSetting("metrics-token", "PAINEL_METRICS_TOKEN", "",
 			"bearer token that lets a scraper read /metrics without a user (empty: a role with metricas:ler is needed)", "any text",
 			func(c *Config) *string { return &c.MetricsToken }, true),
