@@ -2,6 +2,8 @@ package app
 
 import (
 	"encoding/json"
+	"flag"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/painel-universal/painel/internal/auth"
+	"github.com/painel-universal/painel/internal/config"
 )
 
 // principals of an instance: the admin, an operador, a leitura user and a door scanner's API key
@@ -439,5 +442,47 @@ func TestSigningKeyRotation(t *testing.T) {
 			t.Errorf("a token of the old key, old key kept %v: %d %s, want %d", c.previous != "", code, b, c.want)
 		}
 		in.stop(t)
+	}
+}
+
+// TestAuditRetention: entries older than PAINEL_AUDIT_RETENTION are pruned, newer ones kept, and
+// a retention of 0 keeps everything.
+func TestAuditRetention(t *testing.T) {
+	ctx := t.Context()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cfg, err := config.Bind(flag.NewFlagSet("x", flag.ContinueOnError), envFrom(map[string]string{"PAINEL_DATA_DIR": dataDir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := auth.NewService(st, authOptions(cfg), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, age := range []time.Duration{400 * 24 * time.Hour, 10 * 24 * time.Hour} {
+		if err := a.Record(ctx, auth.AuditEntry{Quando: now.Add(-age), Acao: "teste.idade", Resultado: "sucesso", Detalhe: age.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int {
+		page, err := a.ListAudit(ctx, auth.AuditFilter{AcaoPrefixo: "teste."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Entradas)
+	}
+	pruneAuth(ctx, a, now, 0, log)
+	if n := count(); n != 2 {
+		t.Fatalf("retention 0 kept %d entries, want 2", n)
+	}
+	pruneAuth(ctx, a, now, cfg.AuditRetention, log) // the default, 365 days
+	if n := count(); n != 1 {
+		t.Fatalf("after pruning at the default retention %v: %d entries, want 1", cfg.AuditRetention, n)
 	}
 }

@@ -64,6 +64,34 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stor
 	return st, nil
 }
 
+// authMaintenance prunes the audit log and expired sessions (pruneAuth) at start and then
+// once a day.
+func authMaintenance(ctx context.Context, a *auth.Service, retention time.Duration, log *slog.Logger) error {
+	for {
+		pruneAuth(ctx, a, time.Now(), retention, log)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(24 * time.Hour):
+		}
+	}
+}
+
+// pruneAuth deletes audit entries older than retention before now (0: kept forever) and
+// expired refresh tokens.
+func pruneAuth(ctx context.Context, a *auth.Service, now time.Time, retention time.Duration, log *slog.Logger) {
+	if retention > 0 {
+		if n, err := a.PruneAudit(ctx, now.Add(-retention)); err != nil && ctx.Err() == nil {
+			log.Warn("auth: pruning the audit log", "error", err)
+		} else if n > 0 {
+			log.Info("auth: pruned old audit entries", "entradas", n, "retencao", retention)
+		}
+	}
+	if err := a.Prune(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("auth: pruning expired sessions", "error", err)
+	}
+}
+
 // authOptions are the auth service's settings from the configuration.
 func authOptions(cfg *config.Config) auth.Options {
 	o := auth.Options{DataDir: cfg.DataDir, SigningKey: cfg.AuthSigningKey}
@@ -271,6 +299,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 	bg.Go("store maintenance", st.Maintain)
 	bg.Go("monitor", mon.Run)
 	bg.Go("backup schedule", bk.Run)
+	bg.Go("auth maintenance", func(ctx context.Context) error { return authMaintenance(ctx, authSvc, cfg.AuditRetention, log) })
 	bg.Go("cache analysis", func(ctx context.Context) error { return cm.Run(ctx, cfg.CacheOptimiseEvery) })
 	if tier != nil {
 		bg.Go("cache invalidations", tier.Run)

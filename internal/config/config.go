@@ -79,6 +79,8 @@ type Config struct {
 	// MetricsToken lets a Prometheus scraper read /metrics with
 	// "Authorization: Bearer <token>" and no user; empty: a role is needed.
 	MetricsToken string
+	// AuditRetention is how long audit entries are kept (0: forever).
+	AuditRetention time.Duration
 	// RateLimit is the requests per second each client IP, and each user
 	// or API key, may make (bursts of twice that); 0 turns it off.
 	RateLimit float64
@@ -396,6 +398,23 @@ func settings() []setting {
 		plainSetting("metrics-token", "PAINEL_METRICS_TOKEN", "",
 			"bearer token that lets a scraper read /metrics without a user (empty: a role with metricas:ler is needed)", "any text",
 			func(c *Config) *string { return &c.MetricsToken }, true),
+		{
+			flag: "audit-retention", env: "PAINEL_AUDIT_RETENTION", def: "8760h0m0s",
+			usage:   "how long audit log entries are kept (pruned daily; 0s: forever)",
+			accepts: "a duration of 0s, or from 24h to 87600h",
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil {
+					return err
+				}
+				if d != 0 && (d < 24*time.Hour || d > 87600*time.Hour) {
+					return errors.New("must be 0s or between 24h and 87600h")
+				}
+				c.AuditRetention = d
+				return nil
+			},
+			get: func(c *Config) string { return c.AuditRetention.String() },
+		},
 		{
 			flag: "rate-limit", env: "PAINEL_RATE_LIMIT", def: "50",
 			usage:   "requests per second each client IP, and each user or API key, may make (bursts of twice that; 0: off)",
