@@ -295,7 +295,10 @@ func (c *codec) seal(kind byte, binding string, payload []byte, compress, encryp
 	body := payload
 	if compress && len(payload) > 0 {
 		z := c.enc.EncodeAll(payload, make([]byte, 0, len(payload)/2))
-		if len(z) < len(payload) {
+		// Compressed only when that saves at least an eighth: an index object is mostly
+		// SHA-256 IDs, which do not compress, and decoding it would cost every Open for
+		// a few percent of its size.
+		if len(z) < len(payload)-len(payload)/8 {
 			body = z
 			hdr[5] |= flagZstd
 		}

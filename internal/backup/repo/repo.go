@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -387,6 +388,12 @@ func getObject(ctx context.Context, be storage.Backend, name string) ([]byte, er
 	rc, err := be.Get(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	// A local file knows its size: read it in one buffer instead of growing one.
+	if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxObject {
+			return readAll(rc, fi.Size())
+		}
 	}
 	return readAll(rc, -1)
 }
