@@ -216,24 +216,18 @@ func unchanged(ref FileEntry, ok bool, src source) bool {
 // compresses the new ones together in frames on other goroutines; the whole-file SHA-256 and
 // MD5 are computed on a goroutine of their own.
 func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileEntry, error) {
-	var (
-		rc  io.ReadCloser
-		err error
-	)
-	if src.sqlite {
-		rc, err = chunk.OpenSQLite(ctx, src.abs)
-	} else {
-		rc, err = os.Open(src.abs)
+	var f *os.File
+	if !src.sqlite {
+		var err error
+		if f, err = os.Open(src.abs); err != nil {
+			return FileEntry{}, err
+		}
+		defer f.Close()
 	}
-	if err != nil {
-		return FileEntry{}, err
-	}
-	defer rc.Close()
 	e := FileEntry{Path: src.rel, Mode: uint32(src.info.Mode().Perm()), MTime: src.info.ModTime().UTC().Truncate(time.Microsecond),
 		SQLite: src.sqlite, Chunks: []ChunkRef{}}
 	fh := newFileHasher(true)
 	defer fh.stop()
-	r := io.TeeReader(rc, fh)
 	batch := s.repo.NewBatch(ctx, 0)
 	put := func(c chunk.Chunk) error {
 		if err := ctx.Err(); err != nil {
@@ -243,15 +237,19 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		if err != nil {
 			return err
 		}
+		if src.sqlite {
+			fh.Write(c.Data) // CDC chunks are hashed as they are read, below
+		}
 		e.Chunks = append(e.Chunks, ChunkRef{ID: id.String(), Len: int64(len(c.Data))})
 		e.Size += int64(len(c.Data))
 		p.read.Add(int64(len(c.Data)))
 		return nil
 	}
+	var err error
 	if src.sqlite {
-		err = chunk.SQLitePages(r, 0, put)
+		err = chunk.SQLiteLivePages(ctx, src.abs, put)
 	} else {
-		err = chunk.CDC(r, put)
+		err = chunk.CDC(io.TeeReader(f, fh), put)
 	}
 	added, berr := batch.Close()
 	p.stored.Add(added)

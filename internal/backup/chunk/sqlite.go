@@ -336,3 +336,34 @@ func (r *pageReader) Close() error {
 	}
 	return err
 }
+
+// SQLiteLivePages calls fn with each page of the live database at path, as OpenSQLite reads
+// them (one read transaction), at its offset: SQLitePages over OpenSQLite without copying each
+// page through a reader. A chunk's Data is valid until fn returns. It returns fn's first error
+// or the read's.
+func SQLiteLivePages(ctx context.Context, path string, fn func(Chunk) error) error {
+	rc, err := OpenSQLite(ctx, path)
+	if err != nil {
+		return err
+	}
+	r := rc.(*pageReader)
+	defer r.Close()
+	var off int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.fill()
+		if r.err != nil {
+			if errors.Is(r.err, io.EOF) {
+				return nil
+			}
+			return r.err
+		}
+		if err := fn(Chunk{Offset: off, Data: r.cur}); err != nil {
+			return err
+		}
+		off += int64(len(r.cur))
+		r.cur = nil
+	}
+}
