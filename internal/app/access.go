@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -139,7 +140,7 @@ func (g *guard) install(api huma.API) {
 	for _, op := range allOperations(api.OpenAPI()) {
 		g.document(op)
 	}
-	api.UseMiddleware(g.limitIP(api), g.auth.Middleware(api, g.permission), g.limitPrincipal(api), g.audit)
+	api.UseMiddleware(g.limitIP(api), g.auditDenied, g.auth.Middleware(api, g.permission), g.limitPrincipal(api), g.audit)
 }
 
 // document declares who may call op: no security for public operations, else bearer token,
@@ -204,8 +205,7 @@ func tooMany(api huma.API, ctx huma.Context, wait time.Duration) {
 func (g *guard) limitIP(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		if g.byIP != nil {
-			ip := clientIP(ctx.RemoteAddr())
-			if ok, wait := g.byIP.Allow(ip); !ok {
+			if ok, wait := g.byIP.Allow(limitKey(clientIP(ctx.RemoteAddr()))); !ok {
 				tooMany(api, ctx, wait)
 				return
 			}
@@ -244,7 +244,7 @@ func (g *guard) audit(ctx huma.Context, next func(huma.Context)) {
 	result := "sucesso"
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		result = "negado"
+		return // recorded by auditDenied
 	case status >= 400:
 		result = "falha"
 	}
@@ -254,6 +254,40 @@ func (g *guard) audit(ctx huma.Context, next func(huma.Context)) {
 		Resultado: result, Detalhe: "HTTP " + strconv.Itoa(status)}); err != nil {
 		g.log.ErrorContext(c, "audit: could not record an action", "acao", action, "error", err)
 	}
+}
+
+// auditDenied records the audited operations that were refused (401 or 403): it runs before
+// authentication, so it sees the refusals, and names the caller when the credentials were valid
+// but lacked the permission.
+func (g *guard) auditDenied(ctx huma.Context, next func(huma.Context)) {
+	next(ctx)
+	op := ctx.Operation()
+	if op == nil {
+		return
+	}
+	action, ok := auditedOperations[op.OperationID]
+	status := ctx.Status()
+	if !ok || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
+		return
+	}
+	c := context.WithoutCancel(ctx.Context())
+	e := auth.AuditEntry{Acao: action, Alvo: ctx.Method() + " " + ctx.URL().Path, IP: clientIP(ctx.RemoteAddr()),
+		Resultado: "negado", Detalhe: "HTTP " + strconv.Itoa(status), QuemTipo: "anonimo"}
+	if p, err := g.auth.Authenticate(c, requestOf(ctx)); err == nil && p != nil {
+		e.QuemTipo, e.QuemID, e.QuemNome = p.Tipo, p.ID, p.Nome
+	}
+	if err := g.auth.Record(c, e); err != nil {
+		g.log.ErrorContext(c, "audit: could not record a refusal", "acao", action, "error", err)
+	}
+}
+
+// requestOf rebuilds what authentication reads of a request (headers, query, peer) from a
+// huma context.
+func requestOf(ctx huma.Context) *http.Request {
+	u := ctx.URL()
+	r := &http.Request{Method: ctx.Method(), URL: &u, Header: http.Header{}, RemoteAddr: ctx.RemoteAddr(), Host: ctx.Host()}
+	ctx.EachHeader(func(name, value string) { r.Header.Add(name, value) })
+	return r.WithContext(ctx.Context())
 }
 
 // metricsGuard lets a request through to /metrics with the scrape token, or as a principal
@@ -270,6 +304,25 @@ func (g *guard) metricsGuard(next http.Handler) http.Handler {
 		}
 		withRole.ServeHTTP(w, r)
 	})
+}
+
+// limitKey is the rate-limit key of a client address: the address itself for IPv4, its /64
+// network for IPv6 (one host usually holds a whole /64, and could otherwise take a new bucket
+// per address).
+func limitKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // clientIP is the host part of a remote address.

@@ -311,9 +311,12 @@ func TestAuditOfPrivilegedActions(t *testing.T) {
 	if code, b := post("/qr-codes/"+qr.ID+"/revogar", who.admin, `{"motivo":"teste"}`); code >= 300 {
 		t.Fatalf("revoke: %d %s", code, b)
 	}
-	// A denied attempt by an operador: no entry of success for it.
+	// Refused attempts are recorded too: an operador's (named) and an anonymous one.
 	if code, _ := post("/cache/limpar", who.operador, `{}`); code != http.StatusForbidden {
 		t.Fatalf("operador clearing the cache: %d, want 403", code)
+	}
+	if code, _ := post("/backup/executar", "", `{"tipo":"completo"}`); code != http.StatusUnauthorized {
+		t.Fatalf("anonymous backup: %d, want 401", code)
 	}
 
 	code, b, _ = get(t, in.base+"/auditoria?limite=200", who.admin)
@@ -323,7 +326,7 @@ func TestAuditOfPrivilegedActions(t *testing.T) {
 	}
 	byAction := map[string]auth.AuditEntry{}
 	for _, e := range page.Entradas {
-		if _, seen := byAction[e.Acao]; !seen {
+		if _, seen := byAction[e.Acao]; !seen && e.Resultado == "sucesso" {
 			byAction[e.Acao] = e
 		}
 	}
@@ -339,6 +342,18 @@ func TestAuditOfPrivilegedActions(t *testing.T) {
 	}
 	if e := byAction["qr.revogar"]; e.QuemNome == "" || !strings.Contains(e.Alvo, qr.ID) {
 		t.Errorf("qr.revogar entry %+v does not name who and which code", e)
+	}
+	var deniedOp, deniedAnon bool
+	for _, e := range page.Entradas {
+		if e.Acao == "cache.limpar" && e.Resultado == "negado" && e.QuemTipo == auth.PrincipalUser && e.QuemNome == "Pessoa operador" && e.IP != "" {
+			deniedOp = true
+		}
+		if e.Acao == "backup.executar" && e.Resultado == "negado" && e.QuemTipo == "anonimo" && e.Detalhe == "HTTP 401" {
+			deniedAnon = true
+		}
+	}
+	if !deniedOp || !deniedAnon {
+		t.Errorf("refusals in the audit log: operador's %v, anonymous %v; entries %+v", deniedOp, deniedAnon, page.Entradas[:min(6, len(page.Entradas))])
 	}
 	// The audit log is the admin's: others are refused.
 	if code, _, _ := get(t, in.base+"/auditoria", who.operador); code != http.StatusForbidden {
@@ -484,5 +499,20 @@ func TestAuditRetention(t *testing.T) {
 	pruneAuth(ctx, a, now, cfg.AuditRetention, log) // the default, 365 days
 	if n := count(); n != 1 {
 		t.Fatalf("after pruning at the default retention %v: %d entries, want 1", cfg.AuditRetention, n)
+	}
+}
+
+func TestLimitKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7": "192.0.2.7", "::ffff:192.0.2.7": "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64", "2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"not-an-ip": "not-an-ip",
+	} {
+		if got := limitKey(in); got != want {
+			t.Errorf("limitKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if limitKey(clientIP("[2001:db8::1]:5000")) != "2001:db8::/64" {
+		t.Errorf("clientIP of a bracketed IPv6 peer: %q", clientIP("[2001:db8::1]:5000"))
 	}
 }

@@ -139,7 +139,9 @@ const (
 func OperationPermissions() map[string]Permission {
 	return map[string]Permission{
 		OpLogin: "", OpRefresh: "",
-		OpLogout: PermAuthProprio, OpMe: PermAuthProprio,
+		// Logout is authenticated by the refresh token in its body: it must work after the
+		// access token expired (a console left open ends its session the next morning).
+		OpLogout: "", OpMe: PermAuthProprio,
 		OpUsuariosListar: PermUsuariosAdmin, OpUsuariosCriar: PermUsuariosAdmin, OpUsuariosLer: PermUsuariosAdmin,
 		OpUsuariosAlterar: PermUsuariosAdmin, OpUsuariosRemover: PermUsuariosAdmin,
 		OpChavesCriar: PermChavesAdmin, OpChavesListar: PermChavesAdmin, OpChavesRevogar: PermChavesAdmin,

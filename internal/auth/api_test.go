@@ -148,9 +148,10 @@ func TestHTTPSessionRoutes(t *testing.T) {
 		}
 		w = f.do(t, "GET", "/auth/me", nil, "Authorization", "Basic YTpi")
 		expectProblem(t, w, 401, "")
-		// The token in the query string (browser WebSocket upgrades).
-		if w := f.do(t, "GET", "/auth/me?token="+p.AccessToken, nil); w.Code != 200 {
-			t.Fatalf("query token: %d %s", w.Code, w.Body)
+		// A token in the query string is refused on API operations (it would end up in logs
+		// and history); only the WebSocket takes it (see TestRequireHTTP).
+		if w := f.do(t, "GET", "/auth/me?token="+p.AccessToken, nil); w.Code != 401 {
+			t.Fatalf("query token on an API operation: %d %s, want 401", w.Code, w.Body)
 		}
 
 		w = f.do(t, "POST", "/auth/refresh", map[string]string{"refresh_token": p.RefreshToken})
@@ -175,7 +176,16 @@ func TestHTTPSessionRoutes(t *testing.T) {
 			t.Fatalf("logout: %d %s", w.Code, w.Body)
 		}
 		expectProblem(t, f.do(t, "POST", "/auth/refresh", map[string]string{"refresh_token": p3.RefreshToken}), 401, "")
-		expectProblem(t, f.do(t, "POST", "/auth/logout", map[string]string{"refresh_token": p3.RefreshToken}), 401, "")
+		// Logout needs no access token (the refresh token is the credential: it must work once
+		// the access token has expired) and is idempotent.
+		p4 := f.login(t, adminEmail, adminSenha)
+		if w := f.do(t, "POST", "/auth/logout", map[string]string{"refresh_token": p4.RefreshToken}); w.Code != 204 {
+			t.Fatalf("logout without an access token: %d %s", w.Code, w.Body)
+		}
+		expectProblem(t, f.do(t, "POST", "/auth/refresh", map[string]string{"refresh_token": p4.RefreshToken}), 401, "")
+		if w := f.do(t, "POST", "/auth/logout", map[string]string{"refresh_token": p3.RefreshToken}); w.Code != 204 {
+			t.Fatalf("second logout: %d %s", w.Code, w.Body)
+		}
 	})
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -116,7 +115,9 @@ func (s *Service) authenticateJWT(ctx context.Context, tok string) (*Principal, 
 func Challenge(err error) string {
 	var ae *AuthError
 	if errors.As(err, &ae) && !ae.Missing {
-		return `Bearer realm="painel", error="invalid_token", error_description=` + strconv.Quote(ae.Reason)
+		// RFC 6750 allows only printable ASCII here; the reason, in Portuguese, is in the
+		// problem document's detail.
+		return `Bearer realm="painel", error="invalid_token", error_description="the access token or API key is invalid, expired or revoked"`
 	}
 	return `Bearer realm="painel"`
 }
@@ -136,7 +137,8 @@ func unauthorized(err error) error {
 // the permission perm(op): "" leaves the operation public; otherwise the
 // request must authenticate (401 with WWW-Authenticate) as a principal
 // that Can the permission (403). The principal and the client IP are put
-// in the request context (PrincipalFrom, ClientIPFrom). Install it with
+// in the request context (PrincipalFrom, ClientIPFrom). Credentials come from
+// headers only (Authorization, X-API-Key), never from the URL. Install it with
 // api.UseMiddleware before registering the operations it guards.
 func (s *Service) Middleware(api huma.API, perm func(op *huma.Operation) Permission) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
@@ -147,7 +149,10 @@ func (s *Service) Middleware(api huma.API, perm func(op *huma.Operation) Permiss
 			next(huma.WithContext(ctx, c))
 			return
 		}
-		p, err := s.authenticate(c, ctx.Header, ctx.Query)
+		// Headers only: a token in the URL ends up in proxy logs, browser history and
+		// bookmarks. Only the WebSocket (RequireHTTP), which browsers cannot give headers,
+		// takes ?token=.
+		p, err := s.authenticate(c, ctx.Header, noQuery)
 		if err != nil {
 			writeAuthError(api, ctx, s, err)
 			return
@@ -159,6 +164,8 @@ func (s *Service) Middleware(api huma.API, perm func(op *huma.Operation) Permiss
 		next(huma.WithContext(ctx, WithPrincipal(c, p)))
 	}
 }
+
+func noQuery(string) string { return "" }
 
 // writeAuthError answers a failed authentication: 401 with a challenge,
 // or 503 when the store failed.

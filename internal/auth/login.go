@@ -25,11 +25,14 @@ func (e *LockedError) Error() string {
 // as long for an unknown email as for a wrong password), *LockedError
 // while the login guard locks the email or IP. A stored hash made with
 // other parameters than the current ones is replaced.
-func (s *Service) Login(ctx context.Context, email, senha, ip string) (TokenPair, error) {
+func (s *Service) Login(ctx context.Context, email, senha, ip string) (pair TokenPair, err error) {
 	email = normalizeEmail(email)
-	if wait := s.guard.Check(email, ip); wait > 0 {
+	wait, end := s.guard.Begin(email, ip)
+	if wait > 0 {
 		return TokenPair{}, &LockedError{RetryAfter: wait}
 	}
+	outcome := LoginAborted
+	defer func() { end(outcome) }()
 	s.maybePrune(ctx)
 	u, err := s.userByEmail(ctx, email)
 	known := err == nil
@@ -45,15 +48,15 @@ func (s *Service) Login(ctx context.Context, email, senha, ip string) (TokenPair
 		return TokenPair{}, err
 	}
 	if !known || !ok || !u.Ativo || len(senha) > maxPasswordBytes {
-		s.guard.Failure(email, ip)
+		outcome = LoginFailed
 		s.audit(ctx, "auth.login", "email:"+truncate(email, 254), ResultFailure, loginFailure(known, ok, u.Ativo))
 		return TokenPair{}, ErrInvalidCredentials
 	}
-	s.guard.Success(email)
+	outcome = LoginSucceeded
 	if rehash {
 		s.rehash(ctx, u, senha)
 	}
-	pair, err := s.newSession(ctx, u)
+	pair, err = s.newSession(ctx, u)
 	if err != nil {
 		return TokenPair{}, err
 	}

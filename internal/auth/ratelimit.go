@@ -169,6 +169,7 @@ type LoginGuard struct {
 
 type guardEntry struct {
 	key         string
+	pending     int // logins begun (Begin) and not finished yet
 	failures    int
 	lastFailure time.Time
 	lockedUntil time.Time
@@ -199,6 +200,65 @@ func (g *LoginGuard) Check(email, ip string) time.Duration {
 		}
 	}
 	return wait
+}
+
+// Login outcomes for the function Begin returns.
+const (
+	LoginSucceeded = iota
+	LoginFailed
+	LoginAborted // neither: the attempt could not be checked (a store error)
+)
+
+// Begin starts a login attempt for email from ip. Attempts in flight count as failures-to-be:
+// while the failures plus the attempts not finished yet reach a threshold, it refuses (a wait
+// > 0), so that a burst of concurrent guesses gets no more password checks than a sequence
+// would. Otherwise it returns end, to call once with the outcome.
+func (g *LoginGuard) Begin(email, ip string) (wait time.Duration, end func(outcome int)) {
+	now := g.clock.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	keys := []struct {
+		key       string
+		threshold int
+	}{{emailKey(email), g.opts.MaxFailures}, {ipKey(ip), g.opts.MaxFailuresIP}}
+	for _, kt := range keys {
+		e := g.entry(kt.key, now, false)
+		if e == nil {
+			continue
+		}
+		if e.lockedUntil.After(now) {
+			wait = max(wait, e.lockedUntil.Sub(now))
+		} else if e.failures+e.pending >= kt.threshold && e.pending > 0 {
+			// The attempts in flight may lock it: come back once they are done.
+			wait = max(wait, g.opts.BaseLock)
+		}
+	}
+	if wait > 0 {
+		return wait, nil
+	}
+	for _, kt := range keys {
+		g.entry(kt.key, now, true).pending++
+	}
+	var once sync.Once
+	return 0, func(outcome int) {
+		once.Do(func() {
+			g.mu.Lock()
+			for _, kt := range keys {
+				if el, ok := g.byKey[kt.key]; ok {
+					if e := el.Value.(*guardEntry); e.pending > 0 {
+						e.pending--
+					}
+				}
+			}
+			g.mu.Unlock()
+			switch outcome {
+			case LoginSucceeded:
+				g.Success(email)
+			case LoginFailed:
+				g.Failure(email, ip)
+			}
+		})
+	}
 }
 
 // Failure records a failed login for email from ip and returns the lock it
@@ -279,6 +339,9 @@ func (g *LoginGuard) entry(key string, now time.Time, create bool) *guardEntry {
 // stale reports whether an entry has been quiet for Forget since its last
 // failure and the end of its lock.
 func (g *LoginGuard) stale(e *guardEntry, now time.Time) bool {
+	if e.pending > 0 {
+		return false // attempts in flight
+	}
 	last := e.lastFailure
 	if e.lockedUntil.After(last) {
 		last = e.lockedUntil

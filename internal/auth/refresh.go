@@ -194,7 +194,12 @@ func (s *Service) Logout(ctx context.Context, tok string) error {
 		return nil
 	}
 	if err == nil {
-		s.audit(ctx, "auth.logout", "usuario:"+strconv.FormatInt(r.userID, 10), ResultSuccess, "")
+		// The actor is the session's user, whatever credential (none) the request carried.
+		uid := strconv.FormatInt(r.userID, 10)
+		if aerr := s.Record(ctx, AuditEntry{QuemTipo: PrincipalUser, QuemID: uid, Acao: "auth.logout",
+			Alvo: "usuario:" + uid, Resultado: ResultSuccess}); aerr != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "auth: audit", "acao", "auth.logout", "error", aerr)
+		}
 	}
 	return err
 }

@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,4 +234,36 @@ func TestUnknownEmailTakesAsLong(t *testing.T) {
 	if unknown < known/2 {
 		t.Errorf("unknown email answered in %v, a known one in %v: user enumeration by timing", unknown, known)
 	}
+}
+
+// TestConcurrentGuessesAreLocked: a burst of concurrent wrong passwords gets no more password
+// checks than the lockout threshold (attempts in flight count), not one per request.
+func TestConcurrentGuessesAreLocked(t *testing.T) {
+	st := openStore(t, "")
+	s := newService(t, st, newClock())
+	withAdmin(t, s)
+	var wg sync.WaitGroup
+	var checked, locked atomic.Int64
+	for i := range 60 {
+		wg.Go(func() {
+			_, err := s.Login(context.Background(), adminEmail, fmt.Sprintf("errada-%d", i), "198.51.100.7")
+			var le *LockedError
+			switch {
+			case errors.Is(err, ErrInvalidCredentials):
+				checked.Add(1)
+			case errors.As(err, &le):
+				locked.Add(1)
+			default:
+				t.Errorf("login: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if max := int64(DefaultGuardOptions().MaxFailures); checked.Load() > max {
+		t.Fatalf("%d of 60 concurrent guesses had their password checked, want at most %d (locked: %d)", checked.Load(), max, locked.Load())
+	}
+	if checked.Load() == 0 {
+		t.Fatal("no guess was checked at all")
+	}
+	t.Logf("60 concurrent guesses: %d checked, %d refused as locked", checked.Load(), locked.Load())
 }

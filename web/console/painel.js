@@ -121,7 +121,9 @@
     if (!renovando) {
       renovando = postarJSON('/auth/refresh', { refresh_token: rt })
         .then(({ resp, dados }) => {
-          if (!resp.ok || !dados || !dados.access_token) { limparSessao(); return false; }
+          // Only a refused refresh token ends the session; 429 or 503 may pass.
+          if (resp.status === 401) { limparSessao(); return false; }
+          if (!resp.ok || !dados || !dados.access_token) return false;
           guardarSessao(dados);
           return true;
         })
