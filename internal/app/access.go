@@ -14,6 +14,7 @@ import (
 
 	"github.com/painel-universal/painel/internal/auth"
 	"github.com/painel-universal/painel/internal/config"
+	"github.com/painel-universal/painel/internal/httpapi"
 )
 
 // public marks an operation that needs no credentials.
@@ -290,11 +291,28 @@ func requestOf(ctx huma.Context) *http.Request {
 	return r.WithContext(ctx.Context())
 }
 
+// limitHTTP puts the per-IP token bucket in front of a plain handler (the WebSocket, /metrics).
+func (g *guard) limitHTTP(next http.Handler) http.Handler {
+	if g.byIP == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ok, wait := g.byIP.Allow(limitKey(clientIP(r.RemoteAddr))); !ok {
+			secs := strconv.FormatInt(auth.RetryAfterSeconds(wait), 10)
+			w.Header().Set("Retry-After", secs)
+			httpapi.WriteProblem(w, httpapi.Problem{Status: http.StatusTooManyRequests,
+				Detail: "muitas requisições; tente de novo em " + secs + " s", Instance: r.URL.Path, RequestID: httpapi.RequestID(r.Context())})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // metricsGuard lets a request through to /metrics with the scrape token, or as a principal
 // with metricas:ler.
 func (g *guard) metricsGuard(next http.Handler) http.Handler {
 	withRole := g.auth.RequireHTTP(auth.PermMetricasLer, next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return g.limitHTTP(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.metrics != "" {
 			if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
 				subtle.ConstantTimeCompare([]byte(tok), []byte(g.metrics)) == 1 {
@@ -303,7 +321,7 @@ func (g *guard) metricsGuard(next http.Handler) http.Handler {
 			}
 		}
 		withRole.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // limitKey is the rate-limit key of a client address: the address itself for IPv4, its /64

@@ -270,6 +270,10 @@ func TestRateLimitRetryAfter(t *testing.T) {
 	if ra := hdr.Get("Retry-After"); ra != "1" && ra != "2" {
 		t.Fatalf("429 Retry-After = %q, want 1 or 2 seconds", ra)
 	}
+	// The WebSocket and /metrics count against the same bucket.
+	if code, _, hdr := get(t, in.base+"/metrics", in.token); code != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+		t.Fatalf("/metrics past the limit: %d, Retry-After %q", code, hdr.Get("Retry-After"))
+	}
 	time.Sleep(2100 * time.Millisecond)
 	if code, _, _ := get(t, in.base+"/backup/listar", in.token); code != 200 {
 		t.Fatalf("after waiting Retry-After: %d, want 200", code)

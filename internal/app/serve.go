@@ -272,7 +272,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		return fmt.Errorf("monitor: %w", err)
 	}
 	monitor.Register(srv.API, srv.Mux, mon, log, func(h http.Handler) http.Handler {
-		return authSvc.RequireHTTP(auth.PermMonitorLer, h)
+		return g.limitHTTP(authSvc.RequireHTTP(auth.PermMonitorLer, h))
 	})
 	srv.Metrics.MustRegister(mon.Collector())
 	bk, err := openBackup(ctx, cfg, st, log, srv.Maintenance, func(ctx context.Context) error {
