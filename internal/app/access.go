@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -107,10 +108,12 @@ type guard struct {
 	byIP    *auth.Limiter // nil: no rate limit
 	byWho   *auth.Limiter
 	metrics string // scrape token for /metrics ("" none)
+	// recheckEvery is how often a long-lived connection's credentials are checked again.
+	recheckEvery time.Duration
 }
 
 func newGuard(a *auth.Service, cfg *config.Config, log *slog.Logger) *guard {
-	g := &guard{log: log, auth: a, access: operationAccess(), metrics: cfg.MetricsToken}
+	g := &guard{log: log, auth: a, access: operationAccess(), metrics: cfg.MetricsToken, recheckEvery: 30 * time.Second}
 	if cfg.RateLimit > 0 {
 		burst := max(int(2*cfg.RateLimit), 1)
 		g.byIP = auth.NewLimiter(cfg.RateLimit, burst, 100000, nil)
@@ -289,6 +292,35 @@ func requestOf(ctx huma.Context) *http.Request {
 	r := &http.Request{Method: ctx.Method(), URL: &u, Header: http.Header{}, RemoteAddr: ctx.RemoteAddr(), Host: ctx.Host()}
 	ctx.EachHeader(func(name, value string) { r.Header.Add(name, value) })
 	return r.WithContext(ctx.Context())
+}
+
+// recheck ends a long-lived request (the live dashboard's WebSocket) once its credentials stop
+// being valid: the access token expired, the user was deactivated or changed, the API key was
+// revoked. They are checked again every recheckEvery; the console then reconnects with a
+// refreshed token.
+func (g *guard) recheck(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			t := time.NewTicker(g.recheckEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				var ae *auth.AuthError
+				if _, err := g.auth.Authenticate(ctx, r); errors.As(err, &ae) {
+					g.log.InfoContext(ctx, "closing a live connection whose credentials are no longer valid", "reason", ae.Reason)
+					cancel()
+					return
+				}
+			}
+		}()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // limitHTTP puts the per-IP token bucket in front of a plain handler (the WebSocket, /metrics).

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"log/slog"
@@ -518,5 +519,73 @@ func TestLimitKey(t *testing.T) {
 	}
 	if limitKey(clientIP("[2001:db8::1]:5000")) != "2001:db8::/64" {
 		t.Errorf("clientIP of a bracketed IPv6 peer: %q", clientIP("[2001:db8::1]:5000"))
+	}
+}
+
+// TestWebSocketEndsWithItsCredentials: the live stream of a user who is deactivated, or of an
+// API key that is revoked, is closed at the next check, not left running.
+func TestWebSocketEndsWithItsCredentials(t *testing.T) {
+	in := start(t, map[string]string{"PAINEL_RATE_LIMIT": "0", "PAINEL_MONITOR_INTERVAL": "250ms"}, hooks{recheckEvery: 100 * time.Millisecond})
+	who := setupPrincipals(t, in)
+	code, b, _ := do(t, http.MethodPost, in.base+"/auth/chaves", in.token, "application/json",
+		[]byte(`{"nome":"Painel da recepção","escopos":["monitor:ler"]}`))
+	var key struct{ ID, Segredo string }
+	if code != http.StatusCreated || json.Unmarshal(b, &key) != nil {
+		t.Fatalf("create key: %d %s", code, b)
+	}
+	code, b, _ = get(t, in.base+"/usuarios", in.token)
+	var users struct {
+		Usuarios []struct {
+			ID    int64
+			Email string
+		}
+	}
+	if code != 200 || json.Unmarshal(b, &users) != nil {
+		t.Fatalf("/usuarios: %d %s", code, b)
+	}
+	var leituraID int64
+	for _, u := range users.Usuarios {
+		if u.Email == "leit@teste.painel" {
+			leituraID = u.ID
+		}
+	}
+	ws := "ws" + strings.TrimPrefix(in.base, "http") + "/monitoramento/ws?token="
+	for _, c := range []struct {
+		name, cred string
+		end        func()
+	}{
+		{"deactivated user", who.leitura, func() {
+			if code, b, _ := do(t, http.MethodPatch, in.base+"/usuarios/"+jsonInt(leituraID), in.token, "application/json", []byte(`{"ativo":false}`)); code != 200 {
+				t.Fatalf("deactivate: %d %s", code, b)
+			}
+		}},
+		{"revoked key", key.Segredo, func() {
+			if code, b, _ := do(t, http.MethodDelete, in.base+"/auth/chaves/"+key.ID, in.token, "", nil); code >= 300 {
+				t.Fatalf("revoke: %d %s", code, b)
+			}
+		}},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		conn, _, err := websocket.Dial(ctx, ws+c.cred, nil)
+		if err != nil {
+			cancel()
+			t.Fatalf("%s: dial: %v", c.name, err)
+		}
+		if _, _, err := conn.Read(ctx); err != nil { // the snapshot: the stream is live
+			t.Fatalf("%s: first message: %v", c.name, err)
+		}
+		c.end()
+		ended := time.Now()
+		for {
+			if _, _, err = conn.Read(ctx); err != nil {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%s: the stream went on for 20 s after the credentials ended", c.name)
+		}
+		t.Logf("%s: stream closed %v after the credentials ended (%v)", c.name, time.Since(ended).Round(time.Millisecond), err)
+		conn.CloseNow()
+		cancel()
 	}
 }

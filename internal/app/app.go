@@ -5,6 +5,7 @@
 package app
 
 import (
+	"time"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 // prove graceful shutdown) without changing what the binary does.
 type hooks struct {
 	routes func(*httpapi.Server)
+	// recheckEvery, when set, replaces how often a WebSocket's credentials are checked again.
+	recheckEvery time.Duration
 }
 
 type env struct {

@@ -217,6 +217,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		return err
 	}
 	g := newGuard(authSvc, cfg, log)
+	if h.recheckEvery > 0 {
+		g.recheckEvery = h.recheckEvery
+	}
 	srv := httpapi.New(httpapi.Options{
 		MetricsGuard: g.metricsGuard,
 		Logger:       log,
@@ -272,7 +275,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		return fmt.Errorf("monitor: %w", err)
 	}
 	monitor.Register(srv.API, srv.Mux, mon, log, func(h http.Handler) http.Handler {
-		return g.limitHTTP(authSvc.RequireHTTP(auth.PermMonitorLer, h))
+		return g.limitHTTP(authSvc.RequireHTTP(auth.PermMonitorLer, g.recheck(h)))
 	})
 	srv.Metrics.MustRegister(mon.Collector())
 	bk, err := openBackup(ctx, cfg, st, log, srv.Maintenance, func(ctx context.Context) error {
