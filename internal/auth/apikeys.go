@@ -292,9 +292,10 @@ func (s *Service) cachedAPIKey(ctx context.Context, id string) (apiKeyRow, error
 	if k, ok := s.apiKeys.get(id, s.now()); ok {
 		return k, nil
 	}
+	gen := s.apiKeys.generation()
 	k, err := scanAPIKey(s.st.DB.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM auth_chaves WHERE id = $1`, id))
 	if err == nil {
-		s.apiKeys.put(id, k, s.now())
+		s.apiKeys.put(id, k, s.now(), gen)
 	}
 	return k, err
 }

@@ -144,6 +144,7 @@ type ttlCache[K comparable, V any] struct {
 	ttl time.Duration
 	max int
 	m   map[K]ttlEntry[V]
+	gen uint64 // incremented by every drop
 }
 
 type ttlEntry[V any] struct {
@@ -167,10 +168,22 @@ func (c *ttlCache[K, V]) get(k K, now time.Time) (V, bool) {
 	return e.v, true
 }
 
-// put caches v for k at now.
-func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
+// generation returns a token to pass to put: a value read from the store after it was taken
+// is only cached if nothing was dropped meanwhile (the read may predate the change the drop
+// announced).
+func (c *ttlCache[K, V]) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put caches v for k at now, unless an entry was dropped since generation gen.
+func (c *ttlCache[K, V]) put(k K, v V, now time.Time, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if len(c.m) >= c.max {
 		for key, e := range c.m {
 			if now.Sub(e.at) >= c.ttl {
@@ -188,5 +201,6 @@ func (c *ttlCache[K, V]) put(k K, v V, now time.Time) {
 func (c *ttlCache[K, V]) drop(k K) {
 	c.mu.Lock()
 	delete(c.m, k)
+	c.gen++
 	c.mu.Unlock()
 }

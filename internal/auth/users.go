@@ -254,9 +254,10 @@ func (s *Service) cachedUser(ctx context.Context, id int64) (User, error) {
 	if u, ok := s.users.get(id, s.now()); ok {
 		return u, nil
 	}
+	gen := s.users.generation()
 	u, err := s.GetUser(ctx, id)
 	if err == nil {
-		s.users.put(id, u, s.now())
+		s.users.put(id, u, s.now(), gen)
 	}
 	return u, err
 }

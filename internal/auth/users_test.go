@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/painel-universal/painel/internal/store"
 )
@@ -194,5 +195,22 @@ func TestListUsersPagination(t *testing.T) {
 	var fe *FieldError
 	if _, err := s.ListUsers(ctx, 3, "abc"); !errors.As(err, &fe) || fe.Field != "cursor" {
 		t.Fatalf("bad cursor: %v", err)
+	}
+}
+
+// TestCacheIgnoresReadsOlderThanADrop: a value read from the store before a change, and put in
+// the cache after the change dropped its entry, is not cached (it would serve the old row).
+func TestCacheIgnoresReadsOlderThanADrop(t *testing.T) {
+	c := newTTLCache[int64, string](time.Minute, 10)
+	now := time.Now()
+	gen := c.generation() // a reader starts loading row 1
+	c.drop(1)             // meanwhile an update commits and drops it
+	c.put(1, "velho", now, gen)
+	if v, ok := c.get(1, now); ok {
+		t.Fatalf("the stale read %q was cached", v)
+	}
+	c.put(1, "novo", now, c.generation())
+	if v, ok := c.get(1, now); !ok || v != "novo" {
+		t.Fatalf("a fresh read: %q %v", v, ok)
 	}
 }
