@@ -5,7 +5,6 @@
 package app
 
 import (
-	"time"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/painel-universal/painel/internal/buildinfo"
 	"github.com/painel-universal/painel/internal/config"
