@@ -13,9 +13,9 @@
 //     only near it. On a SQLite file CDC does badly: the same 1% update
 //     touches most 1 MiB chunks.
 //
-// SnapshotSQLite copies a live SQLite database with SQLite's online backup
-// API in one step, keeping page identity (VACUUM INTO would rewrite every
-// page and defeat page-level deduplication). DumpPostgres and
+// OpenSQLite and SQLiteLivePages read a live SQLite database as one read
+// transaction sees it, page for page, through sqlite_dbpage (VACUUM INTO
+// would rewrite every page and defeat page-level deduplication). DumpPostgres and
 // RestorePostgres move the rows of a PostgreSQL schema through a framed COPY
 // dump taken in one repeatable-read snapshot.
 package chunk
@@ -124,8 +124,8 @@ func IsSQLite(header []byte) bool {
 // caught mid-write) are still passed on, as a shorter last chunk, so no
 // byte is lost. It fails with an error wrapping ErrNotSQLite, before
 // calling fn, if the header is not SQLite's, and returns fn's first error.
-// Split a snapshot (SnapshotSQLite), not a live database file, whose WAL
-// may hold committed pages.
+// Split a consistent image (OpenSQLite), not a live database file, whose
+// WAL may hold committed pages.
 func SQLitePages(r io.Reader, pagesPerChunk int, fn func(Chunk) error) error {
 	if pagesPerChunk <= 0 {
 		pagesPerChunk = DefaultPagesPerChunk
@@ -234,7 +234,7 @@ func CDC(r io.Reader, fn func(Chunk) error) error {
 
 // Split chunks r with SQLitePages (DefaultPagesPerChunk) if it starts with
 // a valid SQLite header, and with CDC otherwise, and reports which it used.
-// A live SQLite database should be copied with SnapshotSQLite first: its
+// A live SQLite database should be read with OpenSQLite instead: its
 // file alone may miss pages still in its WAL.
 func Split(r io.Reader, fn func(Chunk) error) (isSQLite bool, err error) {
 	br := bufio.NewReaderSize(r, 64<<10)

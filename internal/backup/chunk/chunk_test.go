@@ -326,14 +326,14 @@ func TestSQLitePagesVersusCDCAfterScatteredUpdate(t *testing.T) {
 			fillEvents(t, db, rows, 6)
 			snapA, snapB := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
 			vacA, vacB := filepath.Join(dir, "vacuum-a.db"), filepath.Join(dir, "vacuum-b.db")
-			if err := SnapshotSQLite(t.Context(), src, snapA); err != nil {
+			if err := readImage(t.Context(), src, snapA); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.Exec(`VACUUM INTO '` + vacA + `'`); err != nil {
 				t.Fatal(err)
 			}
 			scatterUpdate(t, db, rows, 1, 9)
-			if err := SnapshotSQLite(t.Context(), src, snapB); err != nil {
+			if err := readImage(t.Context(), src, snapB); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.Exec(`VACUUM INTO '` + vacB + `'`); err != nil {

@@ -43,7 +43,7 @@ func TestBenchmarkDataset(t *testing.T) {
 		t.Helper()
 		p := filepath.Join(dir, name)
 		start := time.Now()
-		if err := SnapshotSQLite(t.Context(), db, p); err != nil {
+		if err := readImage(t.Context(), db, p); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(p)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,153 +14,12 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// snapshotBusyTimeout is how long SnapshotSQLite's source connection waits
-// for a lock (SQLite's busy_timeout) before the step reports SQLITE_BUSY,
+// snapshotBusyTimeout is how long OpenSQLite's connection waits
+// for a lock (SQLite's busy_timeout) before reporting SQLITE_BUSY,
 // unless the context's deadline is nearer. In WAL mode a reader waits only
 // while a checkpoint restarts the log or the WAL index is being recovered;
 // in rollback-journal mode it waits for a writer's commit to finish.
 const snapshotBusyTimeout = 30 * time.Second
-
-// backuper is what modernc.org/sqlite's driver connection offers for the
-// online backup API (reached through (*sql.Conn).Raw).
-type backuper interface {
-	NewBackup(dstURI string) (*sqlite.Backup, error)
-}
-
-// SnapshotSQLite copies a live SQLite database file (srcPath) to dstPath
-// with SQLite's online backup API, in ONE step: sqlite3_backup_step(-1)
-// copies every page inside a single read transaction on the source, so the
-// copy is one consistent point in the database's history, including what
-// is committed in its WAL. A stepwise backup (a few pages per step)
-// restarts from the first page whenever another connection writes to the
-// source between steps, and with a writer committing every 5 ms never
-// finishes; one step cannot be restarted. The source connection has a
-// busy_timeout (30 s, or up to the context's deadline when nearer), so a
-// lock held for a moment by a writer or a checkpoint is waited for; a step
-// that still reports SQLITE_BUSY or SQLITE_LOCKED is retried until ctx ends.
-//
-// The copy is page-identical: pages 2..N are the source's pages byte for
-// byte, and only page 1 differs (the change counter, schema cookie and page
-// count in the header), unlike VACUUM INTO, which rewrites every page. This
-// is what lets SQLitePages store only the changed pages of each backup. The
-// copy keeps the source's page size and journal-mode bytes (a WAL source
-// gives a copy that opens in WAL mode).
-//
-// The source is opened read-write without changing its journal mode or
-// any other setting, and is only read. The copy is written to a temporary
-// file next to dstPath, synced, and renamed over dstPath, so dstPath is
-// either absent/old or complete. ctx is checked before and after the step
-// and bounds the busy waits; the step itself, a sequential copy (about 2-3 s
-// for 421 MB), is not interrupted.
-func SnapshotSQLite(ctx context.Context, srcPath, dstPath string) (err error) {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	st, err := os.Stat(srcPath)
-	if err != nil {
-		return fmt.Errorf("snapshot sqlite: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("snapshot sqlite: %s is not a regular file", srcPath)
-	}
-	if dst, err := os.Stat(dstPath); err == nil && os.SameFile(st, dst) {
-		return fmt.Errorf("snapshot sqlite: %s is the source itself", dstPath)
-	}
-
-	tmpFile, err := os.CreateTemp(filepath.Dir(dstPath), "."+filepath.Base(dstPath)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("snapshot sqlite: %w", err)
-	}
-	tmp := tmpFile.Name()
-	if err := tmpFile.Close(); err != nil {
-		return fmt.Errorf("snapshot sqlite: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			for _, suffix := range []string{"", "-journal", "-wal", "-shm"} {
-				_ = os.Remove(tmp + suffix)
-			}
-		}
-	}()
-
-	busy := snapshotBusyTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		busy = min(busy, max(time.Until(dl), time.Millisecond))
-	}
-	// mode=rw: never create the source; no journal_mode pragma: leave the
-	// source as it is.
-	srcDSN := fileURI(srcPath) + fmt.Sprintf("?mode=rw&_pragma=busy_timeout(%d)", busy.Milliseconds())
-	db, err := sql.Open("sqlite", srcDSN)
-	if err != nil {
-		return fmt.Errorf("snapshot sqlite: open %s: %w", srcPath, err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("snapshot sqlite: open %s: %w", srcPath, err)
-	}
-	defer conn.Close()
-
-	// The destination is a fresh empty file written by one connection:
-	// its rollback journal holds nothing, and synchronous=OFF skips the
-	// fsyncs SQLite would do per transaction; the file is synced below.
-	dstDSN := fileURI(tmp) + "?_pragma=synchronous(OFF)"
-	err = conn.Raw(func(dc any) error {
-		b, ok := dc.(backuper)
-		if !ok {
-			return fmt.Errorf("driver connection %T has no online backup API", dc)
-		}
-		bk, err := b.NewBackup(dstDSN)
-		if err != nil {
-			return fmt.Errorf("start backup: %w", err)
-		}
-		for {
-			more, err := bk.Step(-1)
-			if err == nil && !more {
-				break // SQLITE_DONE: every page copied
-			}
-			if err == nil || isBusy(err) {
-				// SQLITE_OK cannot happen with -1 (it means pages are
-				// left); BUSY/LOCKED: the lock was not obtained. The step
-				// may be retried.
-				select {
-				case <-ctx.Done():
-					_ = bk.Finish()
-					return ctx.Err()
-				case <-time.After(10 * time.Millisecond):
-				}
-				continue
-			}
-			_ = bk.Finish()
-			return fmt.Errorf("backup step: %w", err)
-		}
-		if err := bk.Finish(); err != nil {
-			return fmt.Errorf("finish backup: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("snapshot sqlite %s: %w", srcPath, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := syncFile(tmp); err != nil {
-		return fmt.Errorf("snapshot sqlite: %w", err)
-	}
-	if err := os.Rename(tmp, dstPath); err != nil {
-		return fmt.Errorf("snapshot sqlite: %w", err)
-	}
-	// Stale companions of an older copy at dstPath would be applied to
-	// the new one when it is opened.
-	for _, suffix := range []string{"-journal", "-wal", "-shm"} {
-		_ = os.Remove(dstPath + suffix)
-	}
-	if err := syncDir(filepath.Dir(dstPath)); err != nil {
-		return fmt.Errorf("snapshot sqlite: %w", err)
-	}
-	return nil
-}
 
 // isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (or one of
 // their extended codes).
@@ -184,41 +42,15 @@ func fileURI(path string) string {
 	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // OpenSQLite returns a reader of a consistent image of the live SQLite
 // database at path: its pages, in order, as one read transaction sees
-// them, read through SQLite's sqlite_dbpage table. The image is what
-// SnapshotSQLite would copy, page for page (including page 1, which the
-// backup API rewrites), without writing a copy to disk first: the pages,
-// including those committed only to the WAL, come straight from SQLite's
-// pager. The read transaction lasts until
-// Close, so the image is one point in the database's history while writers
-// keep committing: in WAL mode they are not delayed at all; in
-// rollback-journal mode they wait for Close, as they would for the backup
-// API's single step. The source is opened read-write without changing its
+// them, read through SQLite's sqlite_dbpage table: the database's own
+// pages, page 1 included (SQLite's online backup API would rewrite its
+// header), with no copy written to disk first; the pages committed only to
+// the WAL come straight from SQLite's pager. The read transaction lasts
+// until Close, so the image is one point in the database's history while
+// writers keep committing: in WAL mode they are not delayed at all; in
+// rollback-journal mode they wait for Close. The source is opened read-write without changing its
 // journal mode or any other setting, and is only read. The connection's
 // busy_timeout is 30 s, or up to ctx's deadline when nearer.
 func OpenSQLite(ctx context.Context, path string) (io.ReadCloser, error) {
