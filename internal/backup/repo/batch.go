@@ -135,17 +135,22 @@ func (b *Batch) Added() int64 {
 	return b.added
 }
 
-// frameBufs recycles the plaintext buffers of frames (of one size at a time: the last target
-// asked for), so that a backup does not allocate and zero one per frame.
-var frameBufs bufPool
+// frameBufs recycles the plaintext buffers of frames, so that a backup does not allocate and
+// zero one per frame.
+var frameBufs = &bufList{max: 64}
 
-type bufPool struct {
+// bufList recycles buffers of one size (the last size asked for), keeping at most max of them.
+// Not a sync.Pool: the garbage collector empties one at every cycle, and a busy backup or
+// restore would allocate and zero its buffers again and again.
+type bufList struct {
 	mu   sync.Mutex
+	max  int
 	size int
 	free [][]byte
 }
 
-func (p *bufPool) get(size int) []byte {
+// get returns an empty buffer of capacity size.
+func (p *bufList) get(size int) []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.size != size {
@@ -159,10 +164,11 @@ func (p *bufPool) get(size int) []byte {
 	return make([]byte, 0, size)
 }
 
-func (p *bufPool) put(b []byte) {
+// put gives b back for a later get of its capacity.
+func (p *bufList) put(b []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if cap(b) == p.size && len(p.free) < 64 {
+	if cap(b) == p.size && len(p.free) < p.max {
 		p.free = append(p.free, b)
 	}
 }

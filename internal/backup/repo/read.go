@@ -31,33 +31,8 @@ const (
 	spanBufMin  = 1 << 20
 )
 
-// spanBufs keeps up to readWorkers buffers between reads (not a sync.Pool, which the garbage
-// collector empties, so that each range read would allocate and zero 17 MiB again).
-var spanBufs = &spanPool{}
-
-type spanPool struct {
-	mu   sync.Mutex
-	free [][]byte
-}
-
-func (p *spanPool) get() []byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
-		p.free = p.free[:n-1]
-		return b
-	}
-	return make([]byte, spanBufSize)
-}
-
-func (p *spanPool) put(b []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.free) < readWorkers {
-		p.free = append(p.free, b)
-	}
-}
+// spanBufs keeps up to readWorkers buffers between big range reads (see bufList).
+var spanBufs = &bufList{max: readWorkers}
 
 // readFullInto reads exactly len(buf) bytes from rc into buf and closes rc; a short object gives
 // the bytes read (the caller reports the length), a longer one an error.
@@ -229,7 +204,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 		pooled := sp.end-sp.start >= spanBufMin && sp.end-sp.start <= spanBufSize
 		if err == nil {
 			if pooled {
-				b := spanBufs.get()
+				b := spanBufs.get(spanBufSize)
 				defer spanBufs.put(b)
 				buf, err = readFullInto(rc, b[:sp.end-sp.start])
 			} else {
