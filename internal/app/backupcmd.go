@@ -119,11 +119,6 @@ func runBackupCmd(ctx context.Context, e *env, args []string) int {
 		}
 		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	cfg, err := config.Bind(flag.NewFlagSet("x", flag.ContinueOnError), e.getenv)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "painel backup: %v\n", err)
-		return exitUsage
-	}
 	needID := action == "show" || action == "verify" || action == "restore"
 	if (needID && len(pos) != 1) || (!needID && len(pos) != 0) {
 		fmt.Fprintf(e.stderr, "painel backup %s: wrong arguments\n\n%s", action, backupUsage)
@@ -135,11 +130,9 @@ func runBackupCmd(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "painel backup: unknown action %q\n\n%s", action, backupUsage)
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := openStore(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "painel backup: %v\n", err)
-		return exitError
+	cfg, log, st, code := openCLIStore(ctx, e, "painel backup")
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	// A stopped service has nothing to drain: a live restore just runs.

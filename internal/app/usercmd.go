@@ -13,6 +13,7 @@ import (
 
 	"github.com/painel-universal/painel/internal/auth"
 	"github.com/painel-universal/painel/internal/config"
+	"github.com/painel-universal/painel/internal/store"
 )
 
 const userUsage = `usage:
@@ -46,16 +47,9 @@ func runUserCmd(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "painel user: unknown action %q\n\n%s", action, userUsage)
 		return exitUsage
 	}
-	cfg, err := config.Bind(flag.NewFlagSet("x", flag.ContinueOnError), e.getenv)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "painel user: %v\n", err)
-		return exitUsage
-	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := openStore(ctx, cfg, log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "painel user: %v\n", err)
-		return exitError
+	cfg, log, st, code := openCLIStore(ctx, e, "painel user")
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	a, err := auth.NewService(st, authOptions(cfg), log)
@@ -94,4 +88,22 @@ func runUserCmd(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "created user %d %s (%s)\n", u.ID, u.Email, u.Papel)
 	return exitOK
+}
+
+// openCLIStore reads the service's settings from the environment and opens its store, for a
+// command that works on the data of a running or stopped service (warnings and errors go to
+// stderr). On failure it reports under name and returns a nil store and the exit code.
+func openCLIStore(ctx context.Context, e *env, name string) (*config.Config, *slog.Logger, *store.Store, int) {
+	cfg, err := config.Bind(flag.NewFlagSet("x", flag.ContinueOnError), e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+		return nil, nil, nil, exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+		return nil, nil, nil, exitError
+	}
+	return cfg, log, st, exitOK
 }
