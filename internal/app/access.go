@@ -209,7 +209,7 @@ func tooMany(api huma.API, ctx huma.Context, wait time.Duration) {
 func (g *guard) limitIP(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		if g.byIP != nil {
-			if ok, wait := g.byIP.Allow(limitKey(clientIP(ctx.RemoteAddr()))); !ok {
+			if ok, wait := g.byIP.Allow(limitKey(auth.RemoteHost(ctx.RemoteAddr()))); !ok {
 				tooMany(api, ctx, wait)
 				return
 			}
@@ -275,7 +275,7 @@ func (g *guard) auditDenied(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	c := context.WithoutCancel(ctx.Context())
-	e := auth.AuditEntry{Acao: action, Alvo: ctx.Method() + " " + ctx.URL().Path, IP: clientIP(ctx.RemoteAddr()),
+	e := auth.AuditEntry{Acao: action, Alvo: ctx.Method() + " " + ctx.URL().Path, IP: auth.RemoteHost(ctx.RemoteAddr()),
 		Resultado: "negado", Detalhe: "HTTP " + strconv.Itoa(status), QuemTipo: "anonimo"}
 	if p, err := g.auth.Authenticate(c, requestOf(ctx)); err == nil && p != nil {
 		e.QuemTipo, e.QuemID, e.QuemNome = p.Tipo, p.ID, p.Nome
@@ -329,7 +329,7 @@ func (g *guard) limitHTTP(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := g.byIP.Allow(limitKey(clientIP(r.RemoteAddr))); !ok {
+		if ok, wait := g.byIP.Allow(limitKey(auth.RemoteHost(r.RemoteAddr))); !ok {
 			secs := strconv.FormatInt(auth.RetryAfterSeconds(wait), 10)
 			w.Header().Set("Retry-After", secs)
 			httpapi.WriteProblem(w, httpapi.Problem{Status: http.StatusTooManyRequests,
@@ -373,12 +373,4 @@ func limitKey(ip string) string {
 		return ip
 	}
 	return p.String()
-}
-
-// clientIP is the host part of a remote address.
-func clientIP(remote string) string {
-	if i := strings.LastIndexByte(remote, ':'); i >= 0 && !strings.HasSuffix(remote, "]") {
-		return strings.Trim(remote[:i], "[]")
-	}
-	return remote
 }

@@ -517,8 +517,8 @@ func TestLimitKey(t *testing.T) {
 			t.Errorf("limitKey(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if limitKey(clientIP("[2001:db8::1]:5000")) != "2001:db8::/64" {
-		t.Errorf("clientIP of a bracketed IPv6 peer: %q", clientIP("[2001:db8::1]:5000"))
+	if limitKey(auth.RemoteHost("[2001:db8::1]:5000")) != "2001:db8::/64" {
+		t.Errorf("clientIP of a bracketed IPv6 peer: %q", auth.RemoteHost("[2001:db8::1]:5000"))
 	}
 }
 

@@ -142,7 +142,12 @@ func unauthorized(err error) error {
 // api.UseMiddleware before registering the operations it guards.
 func (s *Service) Middleware(api huma.API, perm func(op *huma.Operation) Permission) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
-		ip := s.opts.ClientIP(requestFromHuma(ctx))
+		var ip string
+		if s.peerIP { // the common case, on every request: no request to rebuild
+			ip = RemoteHost(ctx.RemoteAddr())
+		} else {
+			ip = s.opts.ClientIP(requestFromHuma(ctx))
+		}
 		c := WithClientIP(ctx.Context(), ip)
 		need := perm(ctx.Operation())
 		if need == "" {

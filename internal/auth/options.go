@@ -96,10 +96,14 @@ func (o Options) withDefaults() Options {
 
 // RemoteIP returns the host part of r.RemoteAddr (the peer of the
 // connection), or RemoteAddr itself when it has no port.
-func RemoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+func RemoteIP(r *http.Request) string { return RemoteHost(r.RemoteAddr) }
+
+// RemoteHost returns the host part of a connection's address ("[::1]:5000" -> "::1"), or the
+// address itself when it has no port.
+func RemoteHost(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return r.RemoteAddr
+		return addr
 	}
 	return host
 }

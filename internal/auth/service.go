@@ -36,6 +36,8 @@ type Service struct {
 	touched map[string]time.Time // API key id -> last ultimo_uso_em write
 
 	lastPrune atomic.Int64 // unix ms of the last Prune run by Login
+
+	peerIP bool // Options.ClientIP is the default: the client is the connection's peer
 }
 
 // NewService returns the auth service over a migrated store. Without
@@ -45,6 +47,7 @@ func NewService(st *store.Store, opts Options, log *slog.Logger) (*Service, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	peerIP := opts.ClientIP == nil // the default: the connection's peer
 	opts = opts.withDefaults()
 	if err := opts.Argon2.validate(); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -72,6 +75,7 @@ func NewService(st *store.Store, opts Options, log *slog.Logger) (*Service, erro
 		users:     newTTLCache[int64, User](opts.CacheTTL, 10000),
 		apiKeys:   newTTLCache[string, apiKeyRow](opts.CacheTTL, 10000),
 		touched:   map[string]time.Time{},
+		peerIP:    peerIP,
 	}
 	return s, nil
 }
