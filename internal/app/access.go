@@ -277,7 +277,7 @@ func (g *guard) auditDenied(ctx huma.Context, next func(huma.Context)) {
 	c := context.WithoutCancel(ctx.Context())
 	e := auth.AuditEntry{Acao: action, Alvo: ctx.Method() + " " + ctx.URL().Path, IP: auth.RemoteHost(ctx.RemoteAddr()),
 		Resultado: "negado", Detalhe: "HTTP " + strconv.Itoa(status), QuemTipo: "anonimo"}
-	if p, err := g.auth.Authenticate(c, requestOf(ctx)); err == nil && p != nil {
+	if p, err := g.auth.Authenticate(c, auth.RequestFromHuma(ctx)); err == nil && p != nil {
 		e.QuemTipo, e.QuemID, e.QuemNome = p.Tipo, p.ID, p.Nome
 	}
 	if err := g.auth.Record(c, e); err != nil {
@@ -285,14 +285,6 @@ func (g *guard) auditDenied(ctx huma.Context, next func(huma.Context)) {
 	}
 }
 
-// requestOf rebuilds what authentication reads of a request (headers, query, peer) from a
-// huma context.
-func requestOf(ctx huma.Context) *http.Request {
-	u := ctx.URL()
-	r := &http.Request{Method: ctx.Method(), URL: &u, Header: http.Header{}, RemoteAddr: ctx.RemoteAddr(), Host: ctx.Host()}
-	ctx.EachHeader(func(name, value string) { r.Header.Add(name, value) })
-	return r.WithContext(ctx.Context())
-}
 
 // recheck ends a long-lived request (the live dashboard's WebSocket) once its credentials stop
 // being valid: the access token expired, the user was deactivated or changed, the API key was

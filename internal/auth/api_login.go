@@ -37,7 +37,7 @@ type authLoginInput struct {
 
 // Resolve keeps the request's addressing, for Options.ClientIP.
 func (in *authLoginInput) Resolve(ctx huma.Context) []error {
-	in.req = requestFromHuma(ctx)
+	in.req = RequestFromHuma(ctx)
 	return nil
 }
 

@@ -146,7 +146,7 @@ func (s *Service) Middleware(api huma.API, perm func(op *huma.Operation) Permiss
 		if s.peerIP { // the common case, on every request: no request to rebuild
 			ip = RemoteHost(ctx.RemoteAddr())
 		} else {
-			ip = s.opts.ClientIP(requestFromHuma(ctx))
+			ip = s.opts.ClientIP(RequestFromHuma(ctx))
 		}
 		c := WithClientIP(ctx.Context(), ip)
 		need := perm(ctx.Operation())
@@ -210,10 +210,10 @@ func (s *Service) RequireHTTP(perm Permission, next http.Handler) http.Handler {
 	})
 }
 
-// requestFromHuma rebuilds the parts of the request the ClientIP function
-// may look at (remote address, headers, URL, host, TLS) from a huma
-// context, whatever the adapter.
-func requestFromHuma(ctx huma.Context) *http.Request {
+// RequestFromHuma rebuilds the parts of a request that authentication and
+// the ClientIP function look at (remote address, headers, URL, host, TLS)
+// from a huma context, whatever the adapter.
+func RequestFromHuma(ctx huma.Context) *http.Request {
 	u := ctx.URL()
 	r := &http.Request{Method: ctx.Method(), URL: &url.URL{Path: u.Path, RawQuery: u.RawQuery}, Host: ctx.Host(),
 		RemoteAddr: ctx.RemoteAddr(), Header: http.Header{}, TLS: ctx.TLS()}
