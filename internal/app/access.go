@@ -285,7 +285,6 @@ func (g *guard) auditDenied(ctx huma.Context, next func(huma.Context)) {
 	}
 }
 
-
 // recheck ends a long-lived request (the live dashboard's WebSocket) once its credentials stop
 // being valid: the access token expired, the user was deactivated or changed, the API key was
 // revoked. They are checked again every recheckEvery; the console then reconnects with a
