@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -75,6 +76,7 @@ func openBackup(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	return backup.Open(ctx, st, backup.Options{
 		DataDir: dataDir, DatabasePath: dbPath, StoreDir: localDir, RestoreDir: restore,
 		Backend: be, Passphrase: cfg.BackupPassphrase, Log: log,
+		Compression: slices.Index(config.BackupCompressionLevels, cfg.BackupCompression) + 1,
 		Maintenance: maintenance, AfterLiveRestore: reload,
 	})
 }

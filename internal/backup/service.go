@@ -41,9 +41,12 @@ type Options struct {
 	TempDir      string // snapshots and dumps (default: DataDir/.tmp-backup)
 	Backend      storage.Backend
 	Passphrase   string
-	Location     *time.Location // for retention periods (default time.Local)
-	Now          func() time.Time
-	Log          *slog.Logger
+	// Compression is the zstd level of new data, 1 (fastest) to 4 (best); 0: the store's
+	// default (repo.Options.Level).
+	Compression int
+	Location    *time.Location // for retention periods (default time.Local)
+	Now         func() time.Time
+	Log         *slog.Logger
 	// Maintenance runs fn with the service in maintenance (other requests answered 503, the
 	// requests in flight finished first); it is how a live restore swaps the database. Nil:
 	// live restores are refused.
@@ -134,7 +137,7 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	r, err := repo.OpenOrInit(ctx, o.Backend, repo.Options{Passphrase: o.Passphrase})
+	r, err := repo.OpenOrInit(ctx, o.Backend, repo.Options{Passphrase: o.Passphrase, Level: o.Compression})
 	if err != nil {
 		return nil, fmt.Errorf("backup store at %s: %w", o.Backend.Location(), err)
 	}

@@ -49,6 +49,7 @@ var envNames = []string{
 	"PAINEL_METRICS_TOKEN",
 	"PAINEL_AUDIT_RETENTION",
 	"PAINEL_RATE_LIMIT",
+	"PAINEL_BACKUP_COMPRESSION",
 }
 
 func mapEnv(m map[string]string) func(string) string {
@@ -175,6 +176,8 @@ func TestBindAppliesEnv(t *testing.T) {
 		{"PAINEL_READ_TIMEOUT", "2m", func(c *Config) bool { return c.ReadTimeout == 2*time.Minute }},
 		{"PAINEL_WRITE_TIMEOUT", "90s", func(c *Config) bool { return c.WriteTimeout == 90*time.Second }},
 		{"PAINEL_IDLE_TIMEOUT", "1h", func(c *Config) bool { return c.IdleTimeout == time.Hour }},
+		{"PAINEL_BACKUP_COMPRESSION", " Best ", func(c *Config) bool { return c.BackupCompression == "best" }},
+		{"PAINEL_BACKUP_COMPRESSION", "default", func(c *Config) bool { return c.BackupCompression == "default" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
@@ -295,6 +298,8 @@ func TestBadEnvValues(t *testing.T) {
 		{"sqlite options", "PAINEL_DATABASE_URL", "sqlite:///x.db?mode=ro", "sqlite://PATH"},
 		{"postgres no host", "PAINEL_DATABASE_URL", "postgres:///painel", "postgres://"},
 		{"postgres malformed", "PAINEL_DATABASE_URL", "postgres://h:port/db", "postgres://"},
+		{"compression level number", "PAINEL_BACKUP_COMPRESSION", "3", "fastest, default, better or best"},
+		{"compression unknown", "PAINEL_BACKUP_COMPRESSION", "max", "fastest, default, better or best"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -746,6 +751,7 @@ func TestEffective(t *testing.T) {
 		"PAINEL_MONITOR_INTERVAL":     "1s",
 		"PAINEL_SMTP_FROM":            "painel@localhost",
 		"PAINEL_RATE_LIMIT":           "50",
+		"PAINEL_BACKUP_COMPRESSION":   "fastest",
 		"PAINEL_AUDIT_RETENTION":      "8760h0m0s",
 	}
 	entries := c.Effective()
@@ -834,18 +840,18 @@ func FuzzParseSize(f *testing.F) {
 }
 
 func FuzzBindEnv(f *testing.F) {
-	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s", "1s", "", "painel@localhost", "", "", "", "", "", "", "", "", "", "", "8760h0m0s", "50")
-	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s", "100ms", "smtp", "a\x01b", "u", "p", "s3://k:s@h:1/b/p", "senha", "/srv/r", "admin@x", "senha-longa-1", "abc", "a,b", "tok", "1h", "-1")
-	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s", "1h1s", "[::1]:25", "x@y", "", "s3cr3t", "relative/dir", "\x01", "r", "no-at", "\x01", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "\x02", "", "0s", "1e9")
-	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s", "250ms", "h:", "", "\xff", "", "s3://h/b", "", "", "a@b.c", "", "", "", "\xff", "99999h", "NaN")
+	f.Add(":8000", "./data", "", "text", "info", "development", "", "15s", "0s", "1MiB", "10s", "60s", "60s", "120s", "", "", "256MiB", "0s", "1s", "", "painel@localhost", "", "", "", "", "", "", "", "", "", "", "8760h0m0s", "50", "fastest")
+	f.Add("localhost", "  ", "mysql://u:p@h/db", "xml", "loud", "staging", "ftp://x", "15", "-1s", "1KB", "0s", "-1m", "x", "1e3s", "1:00", "", "256MiB", "0s", "100ms", "smtp", "a\x01b", "u", "p", "s3://k:s@h:1/b/p", "senha", "/srv/r", "admin@x", "senha-longa-1", "abc", "a,b", "tok", "1h", "-1", "zstd")
+	f.Add("[::1]:70000", "/srv", "sqlite://", "JSON", "DEBUG+2", "Production", "*,https://a.example.com/", "1h", "59m", "4294967296GiB", "1ns", "1us", "1ms", "1m", "1:abababababababababababababababababababababababababababababababab,2:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "", "256MiB", "0s", "1h1s", "[::1]:25", "x@y", "", "s3cr3t", "relative/dir", "\x01", "r", "no-at", "\x01", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "\x02", "", "0s", "1e9", " BEST ")
+	f.Add("h:-0", "a\x00b", "postgres://u:p@h:port/db?password=x", "", "warn-4", "PRODUCTION", "http://[::1]:80", "9223372036854775807ns", "2562048h", "99999999999999999999", "1h1m1s", "0", "+5s", ".5s", "0:abababababababababababababababababababababababababababababababab", "", "256MiB", "0s", "250ms", "h:", "", "\xff", "", "s3://h/b", "", "", "a@b.c", "", "", "", "\xff", "99999h", "NaN", "")
 	f.Fuzz(func(t *testing.T, addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
 		maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise,
 		monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir,
-		adminEmail, adminPassword, signingKey, previousKeys, metricsToken, auditRetention, rateLimit string) {
+		adminEmail, adminPassword, signingKey, previousKeys, metricsToken, auditRetention, rateLimit, compression string) {
 		values := []string{addr, dataDir, db, logFormat, logLevel, env, cors, shutdownTimeout, shutdownDelay,
 			maxBody, readHeaderTimeout, readTimeout, writeTimeout, idleTimeout, qrKeys, redisURL, cacheBudget, optimise,
 			monitorInterval, smtpAddr, smtpFrom, smtpUser, smtpPassword, backupStore, backupPass, restoreDir,
-			adminEmail, adminPassword, signingKey, previousKeys, metricsToken, auditRetention, rateLimit}
+			adminEmail, adminPassword, signingKey, previousKeys, metricsToken, auditRetention, rateLimit, compression}
 		m := map[string]string{}
 		for i, name := range envNames {
 			m[name] = values[i]
