@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,6 +148,23 @@ func (s *Service) collect(ctx context.Context, tmp string, fontes []string) ([]s
 	return withoutCompanions(out), nil
 }
 
+// sameAsDatabase reports whether path is the service's own SQLite database, which the store
+// keeps open: chunk.SQLiteLivePages must not read it through a file descriptor of its own.
+func (s *Service) sameAsDatabase(path string) bool {
+	if s.opts.DatabasePath == "" {
+		return false
+	}
+	a, err := os.Stat(path)
+	if err != nil {
+		return true // unsure: the safe way
+	}
+	b, err := os.Stat(s.opts.DatabasePath)
+	if err != nil {
+		return true
+	}
+	return os.SameFile(a, b)
+}
+
 // withoutCompanions drops the -wal, -shm and -journal files of the SQLite databases in srcs:
 // a database is read with what its WAL holds, and a stale WAL or journal restored next to it
 // would be applied to it when it is opened.
@@ -228,7 +246,8 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		SQLite: src.sqlite, Chunks: []ChunkRef{}}
 	fh := newFileHasher(true)
 	defer fh.stop()
-	batch := s.repo.NewBatch(ctx, 0)
+	fsz, _ := strconv.Atoi(os.Getenv("XFRAME"))
+	batch := s.repo.NewBatch(ctx, fsz)
 	put := func(c chunk.Chunk) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -247,7 +266,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	}
 	var err error
 	if src.sqlite {
-		err = chunk.SQLiteLivePages(ctx, src.abs, put)
+		err = chunk.SQLiteLivePages(ctx, src.abs, !s.sameAsDatabase(src.abs), put)
 	} else {
 		err = chunk.CDC(io.TeeReader(f, fh), put)
 	}
@@ -264,18 +283,24 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 }
 
 // fileHasher computes a file's SHA-256 and MD5. Up to one block (fileHashBlock bytes) is hashed
-// inline; a bigger file is hashed on a goroutine of its own, from copies of what is written to it
-// in blocks, so that hashing the whole file twice does not hold up reading and splitting it.
-// Blocks come from a pool shared by all files.
+// inline; a bigger file is hashed on goroutines of its own, one per sum (MD5 alone takes as
+// long as reading and splitting the file), from copies of what is written to it in blocks, so
+// that hashing the whole file twice does not hold up reading and splitting it. Blocks come
+// from a pool shared by all files.
 type fileHasher struct {
-	cur   *[]byte
-	work  chan *[]byte
-	free  chan *[]byte
+	cur   *hashBlock
+	hs    []hash.Hash // SHA-256, then MD5 if asked for
+	work  []chan *hashBlock
+	free  chan *hashBlock
 	owned int // blocks taken from the pool
-	done  chan struct{}
-	sha   hash.Hash
-	md5   hash.Hash
+	wg    sync.WaitGroup
 	ended bool
+}
+
+// hashBlock is a block of a file on its way to each of a fileHasher's goroutines.
+type hashBlock struct {
+	b       []byte
+	pending atomic.Int32 // goroutines yet to hash it
 }
 
 const (
@@ -283,13 +308,13 @@ const (
 	fileHashBlocks = 4 // per file: one being filled, the others queued or being hashed
 )
 
-var hashBlocks = sync.Pool{New: func() any { b := make([]byte, 0, fileHashBlock); return &b }}
+var hashBlocks = sync.Pool{New: func() any { return &hashBlock{b: make([]byte, 0, fileHashBlock)} }}
 
 // newFileHasher returns a hasher of SHA-256, and of MD5 too when withMD5.
 func newFileHasher(withMD5 bool) *fileHasher {
-	h := &fileHasher{sha: sha256.New()}
+	h := &fileHasher{hs: []hash.Hash{sha256.New()}}
 	if withMD5 {
-		h.md5 = md5.New()
+		h.hs = append(h.hs, md5.New())
 	}
 	return h
 }
@@ -300,10 +325,10 @@ func (h *fileHasher) Write(p []byte) (int, error) {
 		if h.cur == nil {
 			h.cur = h.block()
 		}
-		b := *h.cur
+		b := h.cur.b
 		k := min(len(p), cap(b)-len(b))
 		b = append(b, p[:k]...)
-		*h.cur = b
+		h.cur.b = b
 		p = p[k:]
 		if len(b) == cap(b) {
 			h.send()
@@ -313,8 +338,8 @@ func (h *fileHasher) Write(p []byte) (int, error) {
 }
 
 // block returns an empty block: a free one, a new one from the pool, or the next one the
-// goroutine is done with.
-func (h *fileHasher) block() *[]byte {
+// goroutines are done with.
+func (h *fileHasher) block() *hashBlock {
 	if h.free != nil {
 		select {
 		case b := <-h.free:
@@ -324,45 +349,48 @@ func (h *fileHasher) block() *[]byte {
 	}
 	if h.owned < fileHashBlocks {
 		h.owned++
-		b := hashBlocks.Get().(*[]byte)
-		*b = (*b)[:0]
+		b := hashBlocks.Get().(*hashBlock)
+		b.b = b.b[:0]
 		return b
 	}
 	return <-h.free
 }
 
-// send hands the full current block to the goroutine, starting it on the first one.
+// send hands the full current block to the goroutines, starting them on the first one.
 func (h *fileHasher) send() {
 	if h.work == nil {
-		h.work = make(chan *[]byte, fileHashBlocks)
-		h.free = make(chan *[]byte, fileHashBlocks)
-		h.done = make(chan struct{})
-		go func() {
-			defer close(h.done)
-			for b := range h.work {
-				h.sha.Write(*b)
-				if h.md5 != nil {
-					h.md5.Write(*b)
+		h.free = make(chan *hashBlock, fileHashBlocks)
+		for _, hh := range h.hs {
+			work := make(chan *hashBlock, fileHashBlocks)
+			h.work = append(h.work, work)
+			h.wg.Go(func() {
+				for b := range work {
+					hh.Write(b.b)
+					if b.pending.Add(-1) == 0 {
+						b.b = b.b[:0]
+						h.free <- b
+					}
 				}
-				*b = (*b)[:0]
-				h.free <- b
-			}
-		}()
+			})
+		}
 	}
-	h.work <- h.cur
+	h.cur.pending.Store(int32(len(h.work)))
+	for _, w := range h.work {
+		w <- h.cur
+	}
 	h.cur = nil
 }
 
 // sums returns the hex SHA-256 and MD5 of everything written.
 func (h *fileHasher) sums() (string, string) {
 	h.stop()
-	if h.md5 == nil {
-		return hex.EncodeToString(h.sha.Sum(nil)), ""
+	if len(h.hs) == 1 {
+		return hex.EncodeToString(h.hs[0].Sum(nil)), ""
 	}
-	return hex.EncodeToString(h.sha.Sum(nil)), hex.EncodeToString(h.md5.Sum(nil))
+	return hex.EncodeToString(h.hs[0].Sum(nil)), hex.EncodeToString(h.hs[1].Sum(nil))
 }
 
-// stop hashes what is left, waits for the goroutine and returns the blocks to the pool; safe to
+// stop hashes what is left, waits for the goroutines and returns the blocks to the pool; safe to
 // call twice.
 func (h *fileHasher) stop() {
 	if h.ended {
@@ -370,17 +398,18 @@ func (h *fileHasher) stop() {
 	}
 	h.ended = true
 	if h.work != nil {
-		close(h.work)
-		<-h.done
+		for _, w := range h.work {
+			close(w)
+		}
+		h.wg.Wait()
 		close(h.free)
 		for b := range h.free {
 			hashBlocks.Put(b)
 		}
 	}
 	if h.cur != nil {
-		h.sha.Write(*h.cur)
-		if h.md5 != nil {
-			h.md5.Write(*h.cur)
+		for _, hh := range h.hs {
+			hh.Write(h.cur.b)
 		}
 		hashBlocks.Put(h.cur)
 		h.cur = nil
@@ -719,7 +748,9 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	// The file's SHA-256 is computed on another goroutine while the chunks are written.
 	h := newFileHasher(false)
 	defer h.stop()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
+	bw := restoreWriters.Get().(*bufio.Writer)
+	bw.Reset(tmp)
+	defer func() { bw.Reset(nil); restoreWriters.Put(bw) }()
 	w := io.MultiWriter(bw, h)
 	// Batches of chunks are read with GetMany (one range read for neighbouring chunks of a
 	// pack, several reads at once), the next batch while the current one is written, in file
@@ -832,6 +863,10 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	}
 	return os.Rename(tmp.Name(), target)
 }
+
+// restoreWriters recycles the 1 MiB write buffers of restoreFile: a fresh one for each of
+// 2,000 small files cost more (allocating and zeroing 2 GB) than writing them.
+var restoreWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
 // A restore reads at most this many chunks, or bytes, at a time.
 const (

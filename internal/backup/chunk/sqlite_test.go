@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,6 +46,22 @@ func integrityCheck(t *testing.T, path string) {
 	}
 }
 
+// livePagesImage writes SQLiteLivePages' image of src (with direct) to dst.
+func livePagesImage(ctx context.Context, src, dst string, direct bool) error {
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	err = SQLiteLivePages(ctx, src, direct, func(c Chunk) error {
+		_, err := f.WriteAt(c.Data, c.Offset)
+		return err
+	})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // readImage writes OpenSQLite's image of src to dst.
 func readImage(ctx context.Context, src, dst string) error {
 	rc, err := OpenSQLite(ctx, src)
@@ -71,118 +88,124 @@ func readImage(ctx context.Context, src, dst string) error {
 // as backups read it) completes while a writer commits every 5 ms, and is
 // consistent, in WAL and in rollback-journal mode.
 func TestSnapshotSQLiteUnderWriter(t *testing.T) {
+	readers := map[string]func(ctx context.Context, src, dst string) error{
+		"dbpage": readImage,
+		"direct": func(ctx context.Context, src, dst string) error { return livePagesImage(ctx, src, dst, true) },
+	}
 	for _, mode := range []string{"wal", "delete"} {
-		t.Run(mode, func(t *testing.T) {
-			rows := 20000 // ~80 MB
-			if mode == "delete" {
-				rows = 5000 // ~20 MB: the writer waits for the copy to release its lock
-			}
-			dir := t.TempDir()
-			src := filepath.Join(dir, "live.db")
-			db := openSQLite(t, src, 4096, mode == "wal")
-			fillBlobs(t, db, rows)
-			if _, err := db.Exec(`CREATE TABLE counter(id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+		for _, reader := range []string{"dbpage", "direct"} {
+			t.Run(mode+"/"+reader, func(t *testing.T) {
+				rows := 20000 // ~80 MB
+				if mode == "delete" {
+					rows = 5000 // ~20 MB: the writer waits for the copy to release its lock
+				}
+				dir := t.TempDir()
+				src := filepath.Join(dir, "live.db")
+				db := openSQLite(t, src, 4096, mode == "wal")
+				fillBlobs(t, db, rows)
+				if _, err := db.Exec(`CREATE TABLE counter(id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
 				INSERT INTO counter VALUES (1, 0);
 				CREATE TABLE log(n INTEGER PRIMARY KEY, at INTEGER NOT NULL, pad BLOB NOT NULL)`); err != nil {
-				t.Fatal(err)
-			}
-			st, err := os.Stat(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("source: %.1f MB, journal mode %s", float64(st.Size())/1e6, mode)
-
-			// The writer: its own pool (as another part of the service
-			// would be), one small transaction every 5 ms, touching the
-			// counter, a new log row and a random blob row.
-			wdb := openSQLite(t, src, 0, false)
-			var pending, committed atomic.Int64
-			ctx, stop := context.WithCancel(t.Context())
-			var wg sync.WaitGroup
-			var werr error
-			wg.Go(func() {
-				tick := time.NewTicker(5 * time.Millisecond)
-				defer tick.Stop()
-				for n := int64(1); ; n++ {
-					select {
-					case <-ctx.Done():
-						return
-					case <-tick.C:
-					}
-					pending.Store(n)
-					tx, err := wdb.BeginTx(ctx, nil)
-					if err == nil {
-						_, err = tx.Exec(`UPDATE counter SET n = $1 WHERE id = 1`, n)
-						if err == nil {
-							_, err = tx.Exec(`INSERT INTO log(n, at, pad) VALUES ($1, $2, randomblob(100))`, n, time.Now().UnixNano())
-						}
-						if err == nil {
-							_, err = tx.Exec(`UPDATE blobs SET data = randomblob(3000) WHERE id = $1`, 1+n*7919%int64(rows))
-						}
-						if err == nil {
-							err = tx.Commit()
-						} else {
-							_ = tx.Rollback()
-						}
-					}
-					if err != nil {
-						if ctx.Err() == nil {
-							werr = err
-						}
-						return
-					}
-					committed.Store(n)
+					t.Fatal(err)
 				}
-			})
-			t.Cleanup(func() { stop(); wg.Wait() })
-			for committed.Load() < 20 { // the writer is running
-				time.Sleep(5 * time.Millisecond)
-			}
+				st, err := os.Stat(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("source: %.1f MB, journal mode %s", float64(st.Size())/1e6, mode)
 
-			dst := filepath.Join(dir, "copy.db")
-			sctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-			defer cancel()
-			before := committed.Load()
-			start := time.Now()
-			err = readImage(sctx, src, dst)
-			took := time.Since(start)
-			after := pending.Load()
-			time.Sleep(50 * time.Millisecond) // the writer keeps going after the copy
-			stop()
-			wg.Wait()
-			if err != nil {
-				t.Fatalf("snapshot after %v: %v", took, err)
-			}
-			if werr != nil {
-				t.Fatalf("writer: %v", werr)
-			}
-			t.Logf("snapshot of %.1f MB took %v; the writer committed %d transactions meanwhile (%d in all)",
-				float64(st.Size())/1e6, took.Round(time.Millisecond), after-before, committed.Load())
-			// In WAL mode the writer does not wait for the copy; in
-			// rollback-journal mode it waits for the copy's read lock.
-			if mode == "wal" && after-before < 3 {
-				t.Errorf("the writer committed only %d transactions during the snapshot", after-before)
-			}
+				// The writer: its own pool (as another part of the service
+				// would be), one small transaction every 5 ms, touching the
+				// counter, a new log row and a random blob row.
+				wdb := openSQLite(t, src, 0, false)
+				var pending, committed atomic.Int64
+				ctx, stop := context.WithCancel(t.Context())
+				var wg sync.WaitGroup
+				var werr error
+				wg.Go(func() {
+					tick := time.NewTicker(5 * time.Millisecond)
+					defer tick.Stop()
+					for n := int64(1); ; n++ {
+						select {
+						case <-ctx.Done():
+							return
+						case <-tick.C:
+						}
+						pending.Store(n)
+						tx, err := wdb.BeginTx(ctx, nil)
+						if err == nil {
+							_, err = tx.Exec(`UPDATE counter SET n = $1 WHERE id = 1`, n)
+							if err == nil {
+								_, err = tx.Exec(`INSERT INTO log(n, at, pad) VALUES ($1, $2, randomblob(100))`, n, time.Now().UnixNano())
+							}
+							if err == nil {
+								_, err = tx.Exec(`UPDATE blobs SET data = randomblob(3000) WHERE id = $1`, 1+n*7919%int64(rows))
+							}
+							if err == nil {
+								err = tx.Commit()
+							} else {
+								_ = tx.Rollback()
+							}
+						}
+						if err != nil {
+							if ctx.Err() == nil {
+								werr = err
+							}
+							return
+						}
+						committed.Store(n)
+					}
+				})
+				t.Cleanup(func() { stop(); wg.Wait() })
+				for committed.Load() < 20 { // the writer is running
+					time.Sleep(5 * time.Millisecond)
+				}
 
-			integrityCheck(t, dst)
-			cdb, err := sql.Open("sqlite", fileURI(dst)+"?mode=ro")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cdb.Close()
-			var n, count, maxN, blobs int64
-			if err := cdb.QueryRow(`SELECT (SELECT n FROM counter), (SELECT count(*) FROM log),
+				dst := filepath.Join(dir, "copy.db")
+				sctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+				defer cancel()
+				before := committed.Load()
+				start := time.Now()
+				err = readers[reader](sctx, src, dst)
+				took := time.Since(start)
+				after := pending.Load()
+				time.Sleep(50 * time.Millisecond) // the writer keeps going after the copy
+				stop()
+				wg.Wait()
+				if err != nil {
+					t.Fatalf("snapshot after %v: %v", took, err)
+				}
+				if werr != nil {
+					t.Fatalf("writer: %v", werr)
+				}
+				t.Logf("snapshot of %.1f MB took %v; the writer committed %d transactions meanwhile (%d in all)",
+					float64(st.Size())/1e6, took.Round(time.Millisecond), after-before, committed.Load())
+				// In WAL mode the writer does not wait for the copy; in
+				// rollback-journal mode it waits for the copy's read lock.
+				if mode == "wal" && after-before < 3 {
+					t.Errorf("the writer committed only %d transactions during the snapshot", after-before)
+				}
+
+				integrityCheck(t, dst)
+				cdb, err := sql.Open("sqlite", fileURI(dst)+"?mode=ro")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer cdb.Close()
+				var n, count, maxN, blobs int64
+				if err := cdb.QueryRow(`SELECT (SELECT n FROM counter), (SELECT count(*) FROM log),
 				(SELECT coalesce(max(n), 0) FROM log), (SELECT count(*) FROM blobs)`).Scan(&n, &count, &maxN, &blobs); err != nil {
-				t.Fatal(err)
-			}
-			if n < before || n > after {
-				t.Errorf("the copy's counter is %d, outside the %d..%d committed around the snapshot", n, before, after)
-			}
-			if count != n || maxN != n || blobs != int64(rows) {
-				t.Errorf("inconsistent copy: counter %d, %d log rows up to %d, %d blob rows", n, count, maxN, blobs)
-			}
-			t.Logf("the copy holds the state after commit %d", n)
-		})
+					t.Fatal(err)
+				}
+				if n < before || n > after {
+					t.Errorf("the copy's counter is %d, outside the %d..%d committed around the snapshot", n, before, after)
+				}
+				if count != n || maxN != n || blobs != int64(rows) {
+					t.Errorf("inconsistent copy: counter %d, %d log rows up to %d, %d blob rows", n, count, maxN, blobs)
+				}
+				t.Logf("the copy holds the state after commit %d", n)
+			})
+		}
 	}
 }
 
@@ -323,5 +346,136 @@ func TestOpenSQLiteImage(t *testing.T) {
 	os.WriteFile(notDB, bytes.Repeat([]byte("not a database "), 100), 0o600)
 	if err := readImage(t.Context(), notDB, notDB+".img"); err == nil {
 		t.Fatal("OpenSQLite of a text file succeeded")
+	}
+}
+
+// TestSQLiteLivePagesDirect: the direct read gives the same image as sqlite_dbpage, and is used
+// only when the snapshot is the file: a rollback-journal database, or a WAL database whose log
+// is empty, even while a writer commits to the log and a checkpoint is attempted during the
+// read; with pages in the WAL it falls back to sqlite_dbpage.
+func TestSQLiteLivePagesDirect(t *testing.T) {
+	ctx := t.Context()
+	for _, wal := range []bool{false, true} {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "db.sqlite")
+		db := openSQLite(t, src, 4096, wal)
+		fillBlobs(t, db, 500)
+		db.Close() // the last connection: the WAL is checkpointed and removed
+		want, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := directReads.Load()
+		got := filepath.Join(dir, "direct.img")
+		if err := livePagesImage(ctx, src, got, true); err != nil {
+			t.Fatal(err)
+		}
+		if directReads.Load() != before+1 {
+			t.Fatalf("wal=%v: the direct read was not used", wal)
+		}
+		if b, _ := os.ReadFile(got); !bytes.Equal(b, want) {
+			t.Fatalf("wal=%v: direct image differs from the file", wal)
+		}
+		if err := livePagesImage(ctx, src, filepath.Join(dir, "dbpage.img"), false); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "dbpage.img")); !bytes.Equal(b, want) {
+			t.Fatalf("wal=%v: sqlite_dbpage image differs from the file", wal)
+		}
+		if directReads.Load() != before+1 {
+			t.Fatalf("wal=%v: direct=false read the file directly", wal)
+		}
+	}
+
+	// Rollback journal: the read holds its shared lock, so a writer cannot commit meanwhile.
+	{
+		dir := t.TempDir()
+		src := filepath.Join(dir, "db.sqlite")
+		db := openSQLite(t, src, 4096, false)
+		fillBlobs(t, db, 500)
+		db.Close()
+		w, err := sql.Open("sqlite", fileURI(src)+"?_pragma=busy_timeout(50)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		before := directReads.Load()
+		var pages int
+		err = SQLiteLivePages(ctx, src, true, func(c Chunk) error {
+			if pages++; pages == 2 {
+				if _, err := w.Exec("UPDATE blobs SET data = randomblob(10)"); !isBusy(err) {
+					return fmt.Errorf("a writer during the read got %v, want SQLITE_BUSY", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if directReads.Load() != before+1 {
+			t.Fatal("the direct read was not used in rollback-journal mode")
+		}
+		if _, err := w.Exec("UPDATE blobs SET data = randomblob(10)"); err != nil {
+			t.Fatalf("a writer after the read: %v", err)
+		}
+	}
+
+	// WAL, empty log: a writer commits and a checkpoint is tried while the read is under way;
+	// the image is the database before the commit.
+	dir := t.TempDir()
+	src := filepath.Join(dir, "db.sqlite")
+	db := openSQLite(t, src, 4096, true)
+	fillBlobs(t, db, 500)
+	db.Close()
+	want, _ := os.ReadFile(src)
+	w := openSQLite(t, src, 0, false)
+	if _, err := w.Exec("PRAGMA wal_autocheckpoint=0"); err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	img, err := os.Create(filepath.Join(dir, "during.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := directReads.Load()
+	err = SQLiteLivePages(ctx, src, true, func(c Chunk) error {
+		if pages++; pages == 2 {
+			if _, err := w.Exec("UPDATE blobs SET data = randomblob(3000)"); err != nil {
+				return fmt.Errorf("writer: %w", err)
+			}
+			var busy, logFrames, done int
+			if err := w.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
+				return fmt.Errorf("checkpoint: %w", err)
+			}
+			if done > 0 {
+				return fmt.Errorf("a checkpoint wrote %d frames into the file being read", done)
+			}
+		}
+		_, err := img.WriteAt(c.Data, c.Offset)
+		return err
+	})
+	img.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if directReads.Load() != before+1 {
+		t.Fatal("the direct read was not used on an empty log")
+	}
+	if b, _ := os.ReadFile(img.Name()); !bytes.Equal(b, want) {
+		t.Fatal("the image read while a writer committed is not the database before the commit")
+	}
+
+	// Now the log holds the commit: the direct read falls back to sqlite_dbpage, whose image
+	// has the commit.
+	after := filepath.Join(dir, "after.img")
+	if err := livePagesImage(ctx, src, after, true); err != nil {
+		t.Fatal(err)
+	}
+	if directReads.Load() != before+1 {
+		t.Fatal("the direct read was used with pages in the WAL")
+	}
+	integrityCheck(t, after)
+	if b, _ := os.ReadFile(after); bytes.Equal(b, want) {
+		t.Fatal("the image after the commit does not have it")
 	}
 }
