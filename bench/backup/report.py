@@ -224,12 +224,15 @@ w("- **Encryption.** restic always encrypts (AES-256-CTR + Poly1305-AES, reposit
   "repokey-blake2` (AES-256-CTR + keyed BLAKE2b) so that both other tools pay for encryption; ours runs "
   "unencrypted by default (its default), and again with `PAINEL_BACKUP_PASSPHRASE` (AES-256-GCM, key "
   "from argon2id) as the like-for-like row. The goals are evaluated for both ours rows.")
-w("- **Compression.** borg `zstd,3` (as the issue asks); restic `auto`; ours zstd at its built-in level.")
+w("- **Compression.** borg `zstd,3` (as the issue asks); restic `auto` (zstd's fastest level, on "
+  "chunks of ~1 MiB); ours its default `PAINEL_BACKUP_COMPRESSION=fastest` (the same zstd level, on "
+  "frames of ~1 MiB of new chunks).")
 w("- **What is backed up.** restic and borg back up the dataset folder (`.`, run inside it). Ours treats "
   "the same folder as its data folder (`PAINEL_DATA_DIR`) with the store outside it, so it also backs "
   "up the service database it creates there on first use (painel.db, ~0.1 MB, restored to "
-  "`banco/`), and reads app.db through SQLite's online backup API (page-identical snapshot) where "
-  "restic and borg read the file. restic's parent snapshot is found by host and path (same path for "
+  "`banco/`), and reads app.db as one SQLite read transaction sees it (from the file itself "
+  "while that transaction holds it, as here: the file was closed by its last writer; through "
+  "`sqlite_dbpage` when pages are in the WAL) where restic and borg read the file as it is. restic's parent snapshot is found by host and path (same path for "
   "each of its runs); restic and borg skip unchanged files by mtime/size/inode, ours likewise or by "
   "pages for SQLite.")
 w("- **Verify differs in scope.** restic `check --read-data` and borg `check --verify-data` read and "
