@@ -243,7 +243,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		defer f.Close()
 	}
 	e := FileEntry{Path: src.rel, Mode: uint32(src.info.Mode().Perm()), MTime: src.info.ModTime().UTC().Truncate(time.Microsecond),
-		SQLite: src.sqlite, Chunks: []ChunkRef{}}
+		SQLite: src.sqlite, Chunks: ChunkList{}}
 	fh := newFileHasher(true)
 	defer fh.stop()
 	fsz, _ := strconv.Atoi(os.Getenv("XFRAME"))
@@ -259,7 +259,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		if src.sqlite {
 			fh.Write(c.Data) // CDC chunks are hashed as they are read, below
 		}
-		e.Chunks = append(e.Chunks, ChunkRef{ID: id.String(), Len: int64(len(c.Data))})
+		e.Chunks = append(e.Chunks, ChunkRef{ID: id, Len: int64(len(c.Data))})
 		e.Size += int64(len(c.Data))
 		p.read.Add(int64(len(c.Data)))
 		return nil
@@ -771,11 +771,7 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		}
 		b := batch{refs: refs[start:end], ids: make([]repo.ID, end-start)}
 		for i, c := range b.refs {
-			id, err := repo.ParseID(c.ID)
-			if err != nil {
-				return err
-			}
-			b.ids[i] = id
+			b.ids[i] = c.ID
 		}
 		batches = append(batches, b)
 		start = end
@@ -916,19 +912,14 @@ func (s *Service) verifyBackup(ctx context.Context, id string) (repo.VerifyRepor
 			return repo.VerifyReport{Problems: []string{err.Error()}}, nil
 		}
 	}
-	seen := map[string]bool{}
+	seen := map[repo.ID]bool{}
 	var ids []repo.ID
 	for _, f := range st {
 		for _, c := range f.Chunks {
-			if seen[c.ID] {
-				continue
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				ids = append(ids, c.ID)
 			}
-			seen[c.ID] = true
-			id, err := repo.ParseID(c.ID)
-			if err != nil {
-				return repo.VerifyReport{}, err
-			}
-			ids = append(ids, id)
 		}
 	}
 	return s.repo.VerifyChunks(ctx, ids)
@@ -944,14 +935,10 @@ func (s *Service) referenced(ids map[string]bool) map[repo.ID]bool {
 		}
 		for _, f := range m.Arquivos {
 			for _, c := range f.Chunks {
-				if rid, err := repo.ParseID(c.ID); err == nil {
-					keep[rid] = true
-				}
+				keep[c.ID] = true
 			}
 			for _, c := range f.Patch {
-				if rid, err := repo.ParseID(c.ID); err == nil {
-					keep[rid] = true
-				}
+				keep[c.ID] = true
 			}
 		}
 	}

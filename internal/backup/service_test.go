@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/painel-universal/painel/internal/backup/chunk"
+	"github.com/painel-universal/painel/internal/backup/repo"
 	"github.com/painel-universal/painel/internal/backup/storage"
 	"github.com/painel-universal/painel/internal/store"
 	"github.com/painel-universal/painel/internal/testenv"
@@ -375,7 +376,7 @@ func TestHostileManifestsRefused(t *testing.T) {
 	zero := strings.Repeat("0", 64)
 	for _, p := range []string{"../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "a/./b", "a\\b", ""} {
 		m := base
-		m.Arquivos = []FileEntry{{Path: p, Size: 1, SHA256: zero, Chunks: []ChunkRef{{ID: zero, Len: 1}}}}
+		m.Arquivos = []FileEntry{{Path: p, Size: 1, SHA256: zero, Chunks: ChunkList{{Len: 1}}}}
 		b, _ := m.encode()
 		if _, err := decodeManifest(b); err == nil {
 			t.Errorf("manifest with path %q accepted", p)
@@ -696,11 +697,11 @@ func TestDeltaManifests(t *testing.T) {
 	}
 	// A delta without its base is refused when the chain is resolved.
 	bad := FileEntry{Path: "x", Delta: true, NChunks: 2, Size: 2, SHA256: strings.Repeat("0", 64),
-		Patch: []ChunkPatch{{I: 1, ChunkRef: ChunkRef{ID: strings.Repeat("1", 64), Len: 1}}}}
+		Patch: PatchList{{I: 1, ChunkRef: ChunkRef{ID: repo.ID{1}, Len: 1}}}}
 	if _, err := bad.apply(FileEntry{}, false); err == nil {
 		t.Fatal("delta without base accepted")
 	}
-	if _, err := bad.apply(FileEntry{Chunks: []ChunkRef{}}, true); err == nil {
+	if _, err := bad.apply(FileEntry{Chunks: ChunkList{}}, true); err == nil {
 		t.Fatal("delta with a hole accepted")
 	}
 }

