@@ -759,6 +759,7 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		refs []ChunkRef
 		ids  []repo.ID
 		got  map[repo.ID][]byte
+		loan *repo.Loan // got's data, until written
 		err  error
 	}
 	refs := f.Chunks
@@ -780,7 +781,8 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		ch := make(chan batch, 1)
 		go func() {
 			b.got = make(map[repo.ID][]byte, len(b.ids))
-			b.err = s.repo.GetMany(ctx, b.ids, func(id repo.ID, data []byte) error {
+			b.loan = &repo.Loan{}
+			b.err = s.repo.GetManyLoan(ctx, b.ids, b.loan, func(id repo.ID, data []byte) error {
 				b.got[id] = data
 				return nil
 			})
@@ -813,6 +815,7 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			}
 			p.read.Add(int64(len(data)))
 		}
+		b.loan.Release() // the writer and the hasher have copied the data
 	}
 	if err := bw.Flush(); err != nil {
 		return err

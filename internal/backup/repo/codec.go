@@ -192,7 +192,7 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // decodeFrame reverses encodeFrame: it checks the tag (or the CRC) and
 // decompresses. sizeHint is a lower bound of the plaintext length.
-func (c *codec) decodeFrame(stored []byte, flags uint8, sizeHint int) ([]byte, error) {
+func (c *codec) decodeFrame(stored []byte, flags uint8, dst []byte) ([]byte, error) {
 	if flags&^knownFlags != 0 {
 		return nil, fmt.Errorf("unknown flags %#x", flags)
 	}
@@ -221,7 +221,8 @@ func (c *codec) decodeFrame(stored []byte, flags uint8, sizeHint int) ([]byte, e
 	if flags&flagZstd == 0 {
 		return payload, nil
 	}
-	d, err := c.dec.DecodeAll(payload, make([]byte, 0, min(max(sizeHint, 0), maxFrameSize)))
+	// Into dst when it is big enough; else DecodeAll allocates the size the frame header gives.
+	d, err := c.dec.DecodeAll(payload, dst[:0])
 	if err != nil {
 		return nil, fmt.Errorf("decompression failed: %v", err)
 	}
@@ -244,7 +245,7 @@ func extract(frame []byte, e packEntry) ([]byte, error) {
 
 // decodeBlob decodes the frame stored holds and returns chunk e from it.
 func (c *codec) decodeBlob(stored []byte, e packEntry) ([]byte, error) {
-	frame, err := c.decodeFrame(stored, e.flags, int(e.inner)+int(e.plain))
+	frame, err := c.decodeFrame(stored, e.flags, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -256,6 +257,7 @@ func (c *codec) decodeBlob(stored []byte, e packEntry) ([]byte, error) {
 // offset order, decode it once.
 type frameMemo struct {
 	c      *codec
+	loan   *Loan // when set, frames are decoded into buffers it lends
 	ok     bool
 	off    uint32
 	length uint32
@@ -266,7 +268,7 @@ type frameMemo struct {
 // blob returns chunk e, whose frame's stored bytes are stored.
 func (m *frameMemo) blob(stored []byte, e packEntry) ([]byte, error) {
 	if !m.ok || m.off != e.off || m.length != e.length {
-		m.frame, m.err = m.c.decodeFrame(stored, e.flags, int(e.inner)+int(e.plain))
+		m.frame, m.err = m.c.decodeFrame(stored, e.flags, m.loan.buffer())
 		m.ok, m.off, m.length = true, e.off, e.length
 	}
 	if m.err != nil {

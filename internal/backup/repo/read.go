@@ -34,6 +34,41 @@ const (
 // spanBufs keeps up to readWorkers buffers between big range reads (see bufList).
 var spanBufs = &bufList{max: readWorkers}
 
+// Loan lends buffers to decode frames into (see GetManyLoan). Safe for concurrent use.
+type Loan struct {
+	mu   sync.Mutex
+	lent [][]byte
+}
+
+// loanBufSize is the capacity of a lent buffer: a frame of DefaultFrameSize plus the chunk that
+// ends it and the decoder's slack; a bigger frame gets a buffer of its own.
+const loanBufSize = DefaultFrameSize + 1<<20
+
+// loanBufs keeps the buffers loans gave back (a restore holds two batches of 16 MiB).
+var loanBufs = &bufList{max: 40}
+
+// buffer lends an empty buffer (nil for a nil Loan).
+func (l *Loan) buffer() []byte {
+	if l == nil {
+		return nil
+	}
+	b := loanBufs.get(loanBufSize)
+	l.mu.Lock()
+	l.lent = append(l.lent, b)
+	l.mu.Unlock()
+	return b
+}
+
+// Release gives the lent buffers back: the data read with the loan must not be used after.
+func (l *Loan) Release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range l.lent {
+		loanBufs.put(b)
+	}
+	l.lent = nil
+}
+
 // readFullInto reads exactly len(buf) bytes from rc into buf and closes rc; a short object gives
 // the bytes read (the caller reports the length), a longer one an error.
 func readFullInto(rc io.ReadCloser, buf []byte) ([]byte, error) {
@@ -60,7 +95,14 @@ func readFullInto(rc io.ReadCloser, buf []byte) ([]byte, error) {
 // error: fn's, or a chunk's (wrapping ErrCorrupt or ErrNotFound). For a
 // restore of many small chunks it is much faster than one Get per chunk.
 func (r *Repo) GetMany(ctx context.Context, ids []ID, fn func(id ID, data []byte) error) error {
-	_, err := r.readChunks(ctx, ids, func(id ID, _ string, data []byte, err error) error {
+	return r.GetManyLoan(ctx, ids, nil, fn)
+}
+
+// GetManyLoan is GetMany with the decoded frames in buffers loan lends (when not nil): the data
+// fn gets stays valid until loan.Release, after which the buffers serve later reads instead of
+// being allocated and zeroed again (a restore decodes its whole size).
+func (r *Repo) GetManyLoan(ctx context.Context, ids []ID, loan *Loan, fn func(id ID, data []byte) error) error {
+	_, err := r.readChunks(ctx, ids, loan, func(id ID, _ string, data []byte, err error) error {
 		if err != nil {
 			return err
 		}
@@ -85,7 +127,7 @@ type readStats struct {
 // each chunk's pack name and data or error; fn's error stops it and is
 // returned. Errors of the backend other than a missing object are returned
 // as is.
-func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack string, data []byte, err error) error) (readStats, error) {
+func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id ID, pack string, data []byte, err error) error) (readStats, error) {
 	var st readStats
 	seen := make(map[ID]struct{}, len(ids))
 	byPack := map[uint32][]chunkRead{}
@@ -226,7 +268,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, fn func(id ID, pack str
 		statMu.Lock()
 		st.bytes += int64(len(buf))
 		statMu.Unlock()
-		memo := frameMemo{c: r.c}
+		memo := frameMemo{c: r.c, loan: loan}
 		for _, c := range sp.chunks {
 			var data []byte
 			var cerr error
