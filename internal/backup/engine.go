@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,8 +245,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		SQLite: src.sqlite, Chunks: ChunkList{}}
 	fh := newFileHasher(true)
 	defer fh.stop()
-	fsz, _ := strconv.Atoi(os.Getenv("XFRAME"))
-	batch := s.repo.NewBatch(ctx, fsz)
+	batch := s.repo.NewBatch(ctx, 0)
 	put := func(c chunk.Chunk) error {
 		if err := ctx.Err(); err != nil {
 			return err
