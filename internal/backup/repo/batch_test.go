@@ -13,8 +13,14 @@ import (
 // page, to exercise deduplication inside a batch) and returns each page's ID and content.
 func batchFill(t *testing.T, r *Repo, n int, seed uint64) ([]ID, map[ID][]byte) {
 	t.Helper()
+	return batchFillFrames(t, r, n, seed, 32<<10) // 8 pages a frame
+}
+
+// batchFillFrames is batchFill with frames of frameSize bytes.
+func batchFillFrames(t *testing.T, r *Repo, n int, seed uint64, frameSize int) ([]ID, map[ID][]byte) {
+	t.Helper()
 	ctx := context.Background()
-	b := r.NewBatch(ctx, 32<<10) // 8 pages a frame
+	b := r.NewBatch(ctx, frameSize)
 	ids := make([]ID, n)
 	data := map[ID][]byte{}
 	for i := range n {
@@ -182,13 +188,14 @@ func listNamesWith(t *testing.T, be storage.Backend, prefix string) []string {
 	return out
 }
 
-// TestGetManyLoan: chunks read with a loan are the stored ones and decoded into lent buffers;
-// after Release the buffers serve the next read, whose chunks are right too.
+// TestGetManyLoan: chunks read with a loan are the stored ones, big frames decoded into lent
+// buffers; after Release the buffers serve the next read, whose chunks are right too.
 func TestGetManyLoan(t *testing.T) {
 	modes(t, func(t *testing.T, pass string) {
 		ctx := context.Background()
-		r := mustInit(t, newMem(), Options{Passphrase: pass, PackSize: 96 << 10})
-		ids, data := batchFill(t, r, 300, 7)
+		r := mustInit(t, newMem(), Options{Passphrase: pass, PackSize: 4 << 20})
+		// Frames of 512 KiB are lent buffers; the last, smaller one is not.
+		ids, data := batchFillFrames(t, r, 600, 7, 512<<10)
 		for round := range 3 {
 			loan := &Loan{}
 			got := map[ID][]byte{}

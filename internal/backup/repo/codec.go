@@ -138,6 +138,25 @@ type encodedBlob struct {
 
 func (b *encodedBlob) size() int { return len(b.body) + len(b.trailer) }
 
+// take returns the stored bytes (body then trailer) as one slice the caller now owns, and the
+// function that gives its buffer back when done (nil when there is none to give back). The
+// blob must not be used or released after.
+func (b *encodedBlob) take() ([]byte, func()) {
+	if b.flags&(flagZstd|flagEncrypted) == 0 {
+		// body is the caller's plaintext, which it reuses: copy it.
+		out := make([]byte, 0, b.size())
+		return append(append(out, b.body...), b.trailer...), nil
+	}
+	out := append(b.body, b.trailer...)
+	sp := b.scratch
+	b.scratch, b.body, b.trailer = nil, nil, nil
+	if sp == nil {
+		return out, nil // sealed by AEAD into a buffer of its own
+	}
+	*sp = out
+	return out, func() { scratchPool.Put(sp) }
+}
+
 // release returns the scratch buffer; body is invalid after.
 func (b *encodedBlob) release() {
 	if b.scratch != nil {
@@ -192,7 +211,7 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // decodeFrame reverses encodeFrame: it checks the tag (or the CRC) and
 // decompresses. sizeHint is a lower bound of the plaintext length.
-func (c *codec) decodeFrame(stored []byte, flags uint8, dst []byte) ([]byte, error) {
+func (c *codec) decodeFrame(stored []byte, flags uint8, loan *Loan) ([]byte, error) {
 	if flags&^knownFlags != 0 {
 		return nil, fmt.Errorf("unknown flags %#x", flags)
 	}
@@ -221,8 +240,16 @@ func (c *codec) decodeFrame(stored []byte, flags uint8, dst []byte) ([]byte, err
 	if flags&flagZstd == 0 {
 		return payload, nil
 	}
-	// Into dst when it is big enough; else DecodeAll allocates the size the frame header gives.
-	d, err := c.dec.DecodeAll(payload, dst[:0])
+	// A big frame goes into a buffer the loan lends; else DecodeAll allocates the size the
+	// frame's header gives.
+	var dst []byte
+	if loan != nil {
+		var h zstd.Header
+		if h.Decode(payload) == nil && h.HasFCS && h.FrameContentSize >= loanMin && h.FrameContentSize <= loanBufSize-loanSlack {
+			dst = loan.buffer()
+		}
+	}
+	d, err := c.dec.DecodeAll(payload, dst)
 	if err != nil {
 		return nil, fmt.Errorf("decompression failed: %v", err)
 	}
@@ -268,7 +295,7 @@ type frameMemo struct {
 // blob returns chunk e, whose frame's stored bytes are stored.
 func (m *frameMemo) blob(stored []byte, e packEntry) ([]byte, error) {
 	if !m.ok || m.off != e.off || m.length != e.length {
-		m.frame, m.err = m.c.decodeFrame(stored, e.flags, m.loan.buffer())
+		m.frame, m.err = m.c.decodeFrame(stored, e.flags, m.loan)
 		m.ok, m.off, m.length = true, e.off, e.length
 	}
 	if m.err != nil {

@@ -58,9 +58,10 @@ func indexName(obj []byte) string {
 // segments so that a growing pack is never copied. Blobs are only added
 // while the builder is open (under Repo.mu); its bytes never change after.
 type packBuilder struct {
-	segs    [][]byte
-	size    int
-	entries []packEntry
+	segs     [][]byte
+	size     int
+	entries  []packEntry
+	releases []func() // of the segments addOwned took over, once the pack is written
 }
 
 // segSize is the size of a packBuilder segment.
@@ -84,6 +85,33 @@ func (b *packBuilder) addFrame(es []packEntry, stored, trailer []byte) []packEnt
 	b.size += l
 	b.entries = append(b.entries, es...)
 	return es
+}
+
+// addOwned appends a stored frame like addFrame, taking frame (its stored bytes and trailer)
+// over as a segment of its own instead of copying it; release, when not nil, gives its buffer
+// back once the pack is written or dropped (releaseOwned). Copying every compressed frame into
+// fresh, zeroed segments cost a full backup 0.45 s of CPU.
+func (b *packBuilder) addOwned(es []packEntry, frame []byte, release func()) []packEntry {
+	l := len(frame)
+	for i := range es {
+		es[i].off = uint32(b.size)
+		es[i].length = uint32(l)
+	}
+	b.segs = append(b.segs, frame[:l:l]) // no spare capacity: addFrame never appends into it
+	if release != nil {
+		b.releases = append(b.releases, release)
+	}
+	b.size += l
+	b.entries = append(b.entries, es...)
+	return es
+}
+
+// releaseOwned gives back the buffers addOwned took over; the builder's bytes are invalid after.
+func (b *packBuilder) releaseOwned() {
+	for _, f := range b.releases {
+		f()
+	}
+	b.releases = nil
 }
 
 // blob returns a copy of the stored frame of entry e.

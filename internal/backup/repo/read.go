@@ -41,8 +41,13 @@ type Loan struct {
 }
 
 // loanBufSize is the capacity of a lent buffer: a frame of DefaultFrameSize plus the chunk that
-// ends it and the decoder's slack; a bigger frame gets a buffer of its own.
-const loanBufSize = DefaultFrameSize + 1<<20
+// ends it and the decoder's slack (loanSlack); frames of loanMin bytes or fewer, or bigger than
+// one fits, get buffers of their own, of their size.
+const (
+	loanBufSize = DefaultFrameSize + 1<<20
+	loanSlack   = 64 << 10
+	loanMin     = 256 << 10
+)
 
 // loanBufs keeps the buffers loans gave back (a restore holds two batches of 16 MiB).
 var loanBufs = &bufList{max: 40}

@@ -634,7 +634,9 @@ func (r *Repo) putFrame(ctx context.Context, es []packEntry, frame []byte) (int6
 		b = &packBuilder{}
 		r.open = b
 	}
-	for _, e := range b.addFrame(keep, eb.body, eb.trailer) {
+	n := int64(eb.size())
+	stored, release := eb.take()
+	for _, e := range b.addOwned(keep, stored, release) {
 		r.pending[e.id] = pendingBlob{b: b, e: e}
 	}
 	var full *packBuilder
@@ -650,7 +652,7 @@ func (r *Repo) putFrame(ctx context.Context, es []packEntry, frame []byte) (int6
 			return 0, err
 		}
 	}
-	return int64(eb.size()), nil
+	return n, nil
 }
 
 // writePack stores a builder's pack (r.uploading was incremented for it)
@@ -660,6 +662,8 @@ func (r *Repo) writePack(ctx context.Context, b *packBuilder) error {
 	id, tail := r.c.finishPack(b)
 	size := int64(b.size + len(tail))
 	err := r.be.Put(ctx, packName(id), b.reader(tail), size)
+	// After the unlock below: by then no pending entry leads to b any more.
+	defer b.releaseOwned()
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
