@@ -76,9 +76,18 @@ func openBackup(ctx context.Context, cfg *config.Config, st *store.Store, log *s
 	return backup.Open(ctx, st, backup.Options{
 		DataDir: dataDir, DatabasePath: dbPath, StoreDir: localDir, RestoreDir: restore,
 		Backend: be, Passphrase: cfg.BackupPassphrase, Log: log,
-		Compression: slices.Index(config.BackupCompressionLevels, cfg.BackupCompression) + 1,
+		Compression: compressionLevel(cfg.BackupCompression),
 		Maintenance: maintenance, AfterLiveRestore: reload,
 	})
+}
+
+// compressionLevel is the zstd level (1-4) of a PAINEL_BACKUP_COMPRESSION name; "" (a config
+// not bound from the settings) is the setting's default, fastest.
+func compressionLevel(name string) int {
+	if i := slices.Index(config.BackupCompressionLevels, name); i >= 0 {
+		return i + 1
+	}
+	return 1
 }
 
 const backupUsage = `Usage:

@@ -241,8 +241,15 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		}
 		defer f.Close()
 	}
+	// Room for the chunks up front: appending a database's 100,000 pages one at a time copied
+	// the list over and over (0.09 s). Pages of 4 KiB (SQLite's default) are assumed; chunking
+	// gives pieces of about 1 MiB.
+	perChunk := int64(1 << 20)
+	if src.sqlite {
+		perChunk = 4096
+	}
 	e := FileEntry{Path: src.rel, Mode: uint32(src.info.Mode().Perm()), MTime: src.info.ModTime().UTC().Truncate(time.Microsecond),
-		SQLite: src.sqlite, Chunks: ChunkList{}}
+		SQLite: src.sqlite, Chunks: make(ChunkList, 0, min(src.info.Size()/perChunk+1, 1<<20))}
 	fh := newFileHasher(true)
 	defer fh.stop()
 	batch := s.repo.NewBatch(ctx, 0)
@@ -789,18 +796,21 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		return ch
 	}
 	var pending <-chan batch
+	defer func() {
+		if pending != nil {
+			<-pending // an early return: let the prefetch end first
+		}
+	}()
 	if len(batches) > 0 {
 		pending = fetch(batches[0])
 	}
 	for k := range batches {
 		b := <-pending
+		pending = nil
 		if k+1 < len(batches) {
 			pending = fetch(batches[k+1])
 		}
 		if b.err != nil {
-			if k+1 < len(batches) {
-				<-pending // let the prefetch end before returning
-			}
 			return b.err
 		}
 		for i, c := range b.refs {

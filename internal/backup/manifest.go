@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -98,6 +97,10 @@ func unbase64(b []byte) (raw []byte, ok bool, err error) {
 	return raw[:n], true, err
 }
 
+// maxChunkLen bounds a chunk's length in a manifest (the store accepts none bigger), so that
+// no sum of lengths can wrap around.
+const maxChunkLen = 1 << 30
+
 // chunkRecord reads an ID and a length from the front of raw.
 func chunkRecord(raw []byte) (ChunkRef, []byte, error) {
 	var c ChunkRef
@@ -106,7 +109,7 @@ func chunkRecord(raw []byte) (ChunkRef, []byte, error) {
 	}
 	copy(c.ID[:], raw)
 	n, k := binary.Uvarint(raw[len(c.ID):])
-	if k <= 0 || n > math.MaxInt64 {
+	if k <= 0 || n > maxChunkLen {
 		return c, nil, errors.New("lista de blocos com tamanho inválido")
 	}
 	c.Len = int64(n)
@@ -288,7 +291,7 @@ func (m *Manifest) validate() error {
 			}
 			last := -1
 			for _, c := range f.Patch {
-				if c.I <= last || c.I >= f.NChunks || c.Len <= 0 {
+				if c.I <= last || c.I >= f.NChunks || c.Len <= 0 || c.Len > maxChunkLen {
 					return fmt.Errorf("manifesto %s: alteração inválida em %q", m.ID, f.Path)
 				}
 				last = c.I
@@ -297,7 +300,7 @@ func (m *Manifest) validate() error {
 		}
 		var total int64
 		for _, c := range f.Chunks {
-			if c.Len <= 0 {
+			if c.Len <= 0 || c.Len > maxChunkLen {
 				return fmt.Errorf("manifesto %s: bloco inválido em %q", m.ID, f.Path)
 			}
 			total += c.Len
@@ -357,6 +360,11 @@ func (f FileEntry) apply(prev FileEntry, ok bool) (FileEntry, error) {
 	}
 	if !ok {
 		return f, fmt.Errorf("%q: delta sem o arquivo no backup anterior", f.Path)
+	}
+	// Every index is the parent's or the patch's: a longer list would have holes (and a
+	// hostile NChunks must not allocate gigabytes).
+	if f.NChunks > len(prev.Chunks)+len(f.Patch) {
+		return f, fmt.Errorf("%q: delta de %d blocos sobre %d, com %d alterações", f.Path, f.NChunks, len(prev.Chunks), len(f.Patch))
 	}
 	chunks := make(ChunkList, f.NChunks)
 	copy(chunks, prev.Chunks)

@@ -67,6 +67,10 @@ type Service struct {
 	mu       sync.Mutex
 	catalog  map[string]*Manifest
 	verified map[string]Verification
+	// unreadable names the manifests the last reload could not read or decode (damaged, or
+	// written by a newer version): while there are any, nothing is pruned, since their chunks
+	// are unknown.
+	unreadable []string
 
 	jobMu   sync.Mutex
 	running *Job
@@ -156,10 +160,14 @@ func (s *Service) reload(ctx context.Context) error {
 		return err
 	}
 	catalog, verified := map[string]*Manifest{}, map[string]Verification{}
+	var unreadable []string
 	for _, n := range names {
 		b, err := s.repo.LoadManifest(ctx, n)
 		if err != nil {
 			s.log.Error("backup: unreadable manifest", "nome", n, "error", err)
+			if !strings.HasPrefix(n, "verificado-") {
+				unreadable = append(unreadable, n)
+			}
 			continue
 		}
 		if id, ok := strings.CutPrefix(n, "verificado-"); ok {
@@ -172,12 +180,13 @@ func (s *Service) reload(ctx context.Context) error {
 		m, err := decodeManifest(b)
 		if err != nil {
 			s.log.Error("backup: invalid manifest", "nome", n, "error", err)
+			unreadable = append(unreadable, n)
 			continue
 		}
 		catalog[m.ID] = m
 	}
 	s.mu.Lock()
-	s.catalog, s.verified = catalog, verified
+	s.catalog, s.verified, s.unreadable = catalog, verified, unreadable
 	s.mu.Unlock()
 	return nil
 }
@@ -349,6 +358,12 @@ func (s *Service) Delete(ctx context.Context, id string, cascade bool) ([]string
 // prune removes the chunks no backup references (caller holds the exclusive lock).
 func (s *Service) prune(ctx context.Context) (repo.PruneReport, error) {
 	s.mu.Lock()
+	if n := len(s.unreadable); n > 0 {
+		first := s.unreadable[0]
+		s.mu.Unlock()
+		return repo.PruneReport{}, fmt.Errorf("%d manifesto(s) ilegível(is) neste armazenamento (%s...): nenhum bloco removido, "+
+			"pois eles podem referenciá-los (verifique o manifesto, ou use a versão do painel que o gravou)", n, first)
+	}
 	all := map[string]bool{}
 	for id := range s.catalog {
 		all[id] = true

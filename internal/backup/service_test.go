@@ -746,3 +746,44 @@ func TestCloseWaitsThenCancels(t *testing.T) {
 		t.Fatalf("job after a patient Close: %s %q", info.Status, info.Erro)
 	}
 }
+
+// TestPruneRefusedWithUnreadableManifest: a manifest this version cannot read (damaged, or from
+// a newer version) may reference any chunk, so while one is in the store deleting a backup
+// removes its manifest but no chunk, and the unreadable backup's data stays intact.
+func TestPruneRefusedWithUnreadableManifest(t *testing.T) {
+	e := newEnv(t, "")
+	if _, err := e.svc.PutConfig(context.Background(), Config{Retencao: Retention{ManterUltimos: 10}, Fontes: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	e.write("a.txt", strings.Repeat("conteúdo de a ", 1000))
+	first := e.backupNow(Full)
+	e.write("b.txt", strings.Repeat("conteúdo de b ", 1000))
+	second := e.backupNow(Full)
+	// The second backup's manifest, as a newer version would write it.
+	b, err := e.svc.repo.LoadManifest(context.Background(), second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	future := strings.Replace(string(b), fmt.Sprintf(`"versao":%d`, manifestVersion), `"versao":99`, 1)
+	if future == string(b) {
+		t.Fatal("no versao field to change")
+	}
+	if err := e.svc.repo.SaveManifest(context.Background(), second.ID, []byte(future)); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	if _, err := e.svc.Delete(context.Background(), first.ID, false); err == nil || !strings.Contains(err.Error(), "ilegível") {
+		t.Fatalf("delete with an unreadable manifest in the store: %v, want the prune refused", err)
+	}
+	// Every chunk of the unreadable backup is still there.
+	var ids []repo.ID
+	for _, f := range second.Arquivos {
+		for _, c := range f.Chunks {
+			ids = append(ids, c.ID)
+		}
+	}
+	rep, err := e.svc.repo.VerifyChunks(context.Background(), ids)
+	if err != nil || len(rep.Problems) != 0 {
+		t.Fatalf("the unreadable backup's chunks after the refused prune: %v %v", rep.Problems, err)
+	}
+}

@@ -3,6 +3,7 @@ package chunk
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -251,27 +252,29 @@ func sqliteFilePages(ctx context.Context, path string, fn func(Chunk) error) (do
 		return false, fmt.Errorf("read sqlite %s: %w", path, err)
 	}
 	defer conn.Close()
-	var pageSize, pageCount int64
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return false, fmt.Errorf("read sqlite %s: %w", path, err)
+	}
+	// Closing the connection rolls the read transaction back. The first read starts the
+	// transaction's snapshot; the page size, journal mode and page count are read inside it
+	// (before it another connection could change the page size with a VACUUM, or switch the
+	// database to WAL), and page 1's header must agree (see below).
+	var tables, pageSize, pageCount int64
 	var mode string
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return false, fmt.Errorf("read sqlite %s: %w", path, err)
+	}
 	if err := conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
 		return false, fmt.Errorf("read sqlite %s: %w", path, err)
 	}
 	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return false, fmt.Errorf("read sqlite %s: %w", path, err)
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
-		return false, fmt.Errorf("read sqlite %s: %w", path, err)
-	}
-	// Closing the connection rolls the read transaction back.
-	// The first read starts the transaction's snapshot; page_count is the snapshot's size.
-	var tables int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-		return false, fmt.Errorf("read sqlite %s: %w", path, err)
-	}
 	if err := conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pageCount); err != nil {
 		return false, fmt.Errorf("read sqlite %s: %w", path, err)
 	}
-	if strings.EqualFold(mode, "wal") {
+	wal := strings.EqualFold(mode, "wal")
+	if wal {
 		// An empty (or missing) log, seen after the snapshot began, means the snapshot reads
 		// the file only: a log this reader used could not be emptied while it reads.
 		wst, err := os.Stat(path + "-wal")
@@ -287,7 +290,25 @@ func sqliteFilePages(ctx context.Context, path string, fn func(Chunk) error) (do
 		return false, fmt.Errorf("read sqlite: %w", err)
 	}
 	size := pageCount * pageSize
-	if pageSize <= 0 || fst.Size() < size || !os.SameFile(st, fst) {
+	if pageSize < 512 || pageSize > 65536 || pageCount < 1 || fst.Size() < size || !os.SameFile(st, fst) {
+		return false, nil
+	}
+	// Page 1's header, as the file holds it, must describe the snapshot: its page size (bytes
+	// 16-17, 1 meaning 65536) and its file format versions (bytes 18-19: 1 rollback journal,
+	// 2 WAL). Anything else: read through sqlite_dbpage.
+	var hdr [20]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return false, nil
+	}
+	hdrSize := int64(binary.BigEndian.Uint16(hdr[16:18]))
+	if hdrSize == 1 {
+		hdrSize = 65536
+	}
+	version := byte(1)
+	if wal {
+		version = 2
+	}
+	if hdrSize != pageSize || hdr[18] != version || hdr[19] != version {
 		return false, nil
 	}
 	directReads.Add(1)
