@@ -248,8 +248,9 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	if src.sqlite {
 		perChunk = 4096
 	}
-	e := FileEntry{Path: src.rel, Mode: uint32(src.info.Mode().Perm()), MTime: src.info.ModTime().UTC().Truncate(time.Microsecond),
-		SQLite: src.sqlite, Chunks: make(ChunkList, 0, min(src.info.Size()/perChunk+1, 1<<20))}
+	e := FileEntry{FileSummary: FileSummary{Path: src.rel, Mode: uint32(src.info.Mode().Perm()),
+		MTime: src.info.ModTime().UTC().Truncate(time.Microsecond), SQLite: src.sqlite},
+		Chunks: make(ChunkList, 0, min(src.info.Size()/perChunk+1, 1<<20))}
 	fh := newFileHasher(true)
 	defer fh.stop()
 	batch := s.repo.NewBatch(ctx, 0)

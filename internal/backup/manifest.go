@@ -116,22 +116,37 @@ func chunkRecord(raw []byte) (ChunkRef, []byte, error) {
 	return c, raw[len(c.ID)+k:], nil
 }
 
+// v1List decodes a list of manifest version 1: [{"i": n, "id": hex, "tam": n}, ...] ("i" only
+// in patches).
+func v1List(b []byte) (PatchList, error) {
+	var old []struct {
+		I   int    `json:"i"`
+		ID  string `json:"id"`
+		Len int64  `json:"tam"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil {
+		return nil, err
+	}
+	out := make(PatchList, len(old))
+	for i, c := range old {
+		id, err := repo.ParseID(c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ChunkPatch{I: c.I, ChunkRef: ChunkRef{ID: id, Len: c.Len}}
+	}
+	return out, nil
+}
+
 func (l *ChunkList) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '[' {
-		var old []struct {
-			ID  string `json:"id"`
-			Len int64  `json:"tam"`
-		}
-		if err := json.Unmarshal(b, &old); err != nil {
+		old, err := v1List(b)
+		if err != nil {
 			return err
 		}
 		*l = make(ChunkList, len(old))
 		for i, c := range old {
-			id, err := repo.ParseID(c.ID)
-			if err != nil {
-				return err
-			}
-			(*l)[i] = ChunkRef{ID: id, Len: c.Len}
+			(*l)[i] = c.ChunkRef
 		}
 		return nil
 	}
@@ -154,23 +169,9 @@ func (l *ChunkList) UnmarshalJSON(b []byte) error {
 
 func (l *PatchList) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '[' {
-		var old []struct {
-			I   int    `json:"i"`
-			ID  string `json:"id"`
-			Len int64  `json:"tam"`
-		}
-		if err := json.Unmarshal(b, &old); err != nil {
-			return err
-		}
-		*l = make(PatchList, len(old))
-		for i, c := range old {
-			id, err := repo.ParseID(c.ID)
-			if err != nil {
-				return err
-			}
-			(*l)[i] = ChunkPatch{I: c.I, ChunkRef: ChunkRef{ID: id, Len: c.Len}}
-		}
-		return nil
+		old, err := v1List(b)
+		*l = old
+		return err
 	}
 	raw, ok, err := unbase64(b)
 	if err != nil || !ok {
@@ -195,8 +196,8 @@ func (l *PatchList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// FileEntry is a file as a backup recorded it.
-type FileEntry struct {
+// FileSummary is a file as a backup recorded it, without its chunk list (as the API shows it).
+type FileSummary struct {
 	Path   string    `json:"caminho"`
 	Mode   uint32    `json:"modo"`
 	MTime  time.Time `json:"mtime"`
@@ -204,13 +205,18 @@ type FileEntry struct {
 	SHA256 string    `json:"sha256"`
 	MD5    string    `json:"md5"`
 	SQLite bool      `json:"sqlite,omitempty"`
-	Chunks ChunkList `json:"blocos"`
-	// Delta: when set, Chunks is empty and the chunk list is the same path's list in the
-	// parent's state with Patch applied, NChunks long (a SQLite database whose scattered
-	// pages changed lists only those, not its 100,000 pages again).
-	Delta   bool      `json:"delta,omitempty"`
-	NChunks int       `json:"n_blocos,omitempty"`
-	Patch   PatchList `json:"alteracoes,omitempty"`
+	// Delta: when set, the chunk list is the same path's list in the parent's state with
+	// FileEntry.Patch applied, NChunks long (a SQLite database whose scattered pages changed
+	// lists only those, not its 100,000 pages again).
+	Delta   bool `json:"delta,omitempty" doc:"Stored as the pages that changed since the parent backup"`
+	NChunks int  `json:"n_blocos,omitempty"`
+}
+
+// FileEntry is a file as a backup recorded it.
+type FileEntry struct {
+	FileSummary
+	Chunks ChunkList `json:"blocos"` // empty for a Delta
+	Patch  PatchList `json:"alteracoes,omitempty"`
 }
 
 // ChunkPatch replaces (or appends) the chunk at index I.

@@ -28,9 +28,10 @@ func TestManifestChunkLists(t *testing.T) {
 	m := Manifest{Versao: manifestVersion, ID: "20261129t120000000z-abcdef", Tipo: Incremental,
 		Pai: "20261129t110000000z-abcdef", Completo: "20261129t100000000z-abcdef", Fontes: []string{},
 		Arquivos: []FileEntry{
-			{Path: "a.db", Size: size, SHA256: sum, MTime: mtime, Chunks: chunks},
-			{Path: "b.db", Size: 9, SHA256: sum, MTime: mtime, Chunks: ChunkList{}, Delta: true, NChunks: 1000, Patch: patch},
-			{Path: "vazio", SHA256: sum, MTime: mtime, Chunks: ChunkList{}},
+			{FileSummary: FileSummary{Path: "a.db", Size: size, SHA256: sum, MTime: mtime}, Chunks: chunks},
+			{FileSummary: FileSummary{Path: "b.db", Size: 9, SHA256: sum, MTime: mtime, Delta: true, NChunks: 1000},
+				Chunks: ChunkList{}, Patch: patch},
+			{FileSummary: FileSummary{Path: "vazio", SHA256: sum, MTime: mtime}, Chunks: ChunkList{}},
 		}}
 	b, err := m.encode()
 	if err != nil {

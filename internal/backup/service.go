@@ -230,19 +230,6 @@ func (s *Service) List(page, perPage int) ([]Summary, int) {
 	return out, len(ids)
 }
 
-// FileSummary is a file of a backup as the API shows it: its FileEntry without the chunk list.
-type FileSummary struct {
-	Path    string    `json:"caminho"`
-	Mode    uint32    `json:"modo"`
-	MTime   time.Time `json:"mtime"`
-	Size    int64     `json:"tamanho"`
-	SHA256  string    `json:"sha256"`
-	MD5     string    `json:"md5"`
-	SQLite  bool      `json:"sqlite,omitempty"`
-	Delta   bool      `json:"delta,omitempty" doc:"Stored as the pages that changed since the parent backup"`
-	NChunks int       `json:"n_blocos,omitempty"`
-}
-
 // Detail is GET /backup/{id}: the summary, the chain and the files.
 type Detail struct {
 	Summary
@@ -280,8 +267,7 @@ func (s *Service) Get(id string) (Detail, error) {
 		d.Cadeia = append(d.Cadeia, chain[i].ID)
 	}
 	for _, f := range m.Arquivos {
-		d.Alterados = append(d.Alterados, FileSummary{Path: f.Path, Mode: f.Mode, MTime: f.MTime, Size: f.Size,
-			SHA256: f.SHA256, MD5: f.MD5, SQLite: f.SQLite, Delta: f.Delta, NChunks: f.NChunks})
+		d.Alterados = append(d.Alterados, f.FileSummary)
 	}
 	if d.Alterados == nil {
 		d.Alterados = []FileSummary{}

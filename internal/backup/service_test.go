@@ -376,7 +376,7 @@ func TestHostileManifestsRefused(t *testing.T) {
 	zero := strings.Repeat("0", 64)
 	for _, p := range []string{"../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "a/./b", "a\\b", ""} {
 		m := base
-		m.Arquivos = []FileEntry{{Path: p, Size: 1, SHA256: zero, Chunks: ChunkList{{Len: 1}}}}
+		m.Arquivos = []FileEntry{{FileSummary: FileSummary{Path: p, Size: 1, SHA256: zero}, Chunks: ChunkList{{Len: 1}}}}
 		b, _ := m.encode()
 		if _, err := decodeManifest(b); err == nil {
 			t.Errorf("manifest with path %q accepted", p)
@@ -696,7 +696,7 @@ func TestDeltaManifests(t *testing.T) {
 		t.Fatalf("verify: %+v %v", v, err)
 	}
 	// A delta without its base is refused when the chain is resolved.
-	bad := FileEntry{Path: "x", Delta: true, NChunks: 2, Size: 2, SHA256: strings.Repeat("0", 64),
+	bad := FileEntry{FileSummary: FileSummary{Path: "x", Delta: true, NChunks: 2, Size: 2, SHA256: strings.Repeat("0", 64)},
 		Patch: PatchList{{I: 1, ChunkRef: ChunkRef{ID: repo.ID{1}, Len: 1}}}}
 	if _, err := bad.apply(FileEntry{}, false); err == nil {
 		t.Fatal("delta without base accepted")
