@@ -178,6 +178,11 @@ func (c *codec) encodeFrame(data []byte) encodedBlob {
 	payload := data
 	if len(data) > 0 {
 		sp := scratchPool.Get().(*[]byte)
+		if want := len(data)*5/8 + 1024; cap(*sp) < want {
+			// Room for most frames at once (pages compress to about 0.42): growing an
+			// empty buffer block by block took 5% of an incremental backup's CPU.
+			*sp = make([]byte, 0, want)
+		}
 		z := c.enc.EncodeAll(data, (*sp)[:0])
 		*sp = z
 		if len(z) < len(data) {
