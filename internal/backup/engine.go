@@ -665,10 +665,10 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 		defer mu.Unlock()
 		return firstErr != nil
 	}
-	restore := func(f FileEntry, written func()) {
+	restore := func(f FileEntry, written func(), pre map[repo.ID][]byte) {
 		target, err := safeJoin(dest, f.Path)
 		if err == nil {
-			err = s.restoreFile(ctx, f, target, check, false, written, p)
+			err = s.restoreFile(ctx, f, target, check, false, written, pre, p)
 		}
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", f.Path, err))
@@ -691,9 +691,21 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 			if i == len(big)-1 {
 				written = release
 			}
-			restore(f, written)
+			restore(f, written, nil)
 		}
 	}()
+	// Small files go in groups whose chunks are read at once: neighbours in a pack come in one
+	// range read instead of one per file.
+	var groups [][]FileEntry
+	for start := 0; start < len(small); {
+		end, size := start, int64(0)
+		for end < len(small) && end-start < restoreGroupFiles && size < restoreGroupBytes {
+			size += small[end].Size
+			end++
+		}
+		groups = append(groups, small[start:end])
+		start = end
+	}
 	next := 0
 	for range restoreWorkers {
 		wg.Add(1)
@@ -706,10 +718,28 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 				next++
 				stop := firstErr != nil
 				mu.Unlock()
-				if stop || i >= len(small) {
+				if stop || i >= len(groups) {
 					return
 				}
-				restore(small[i], nil)
+				var ids []repo.ID
+				for _, f := range groups[i] {
+					for _, c := range f.Chunks {
+						ids = append(ids, c.ID)
+					}
+				}
+				got := make(map[repo.ID][]byte, len(ids))
+				loan := &repo.Loan{}
+				if err := s.repo.GetManyLoan(ctx, ids, loan, func(id repo.ID, data []byte) error {
+					got[id] = data
+					return nil
+				}); err != nil {
+					fail(fmt.Errorf("%s...: %w", groups[i][0].Path, err))
+					return
+				}
+				for _, f := range groups[i] {
+					restore(f, nil, got)
+				}
+				loan.Release()
 			}
 		}()
 	}
@@ -726,9 +756,14 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 	return len(files), nil
 }
 
-// restoreWorkers is how many small files a restore writes at once; files of restoreBigFile
-// bytes or more are restored one at a time before them.
-const restoreWorkers = 8
+// restoreWorkers is how many groups of small files a restore writes at once, each group of up
+// to restoreGroupFiles files or restoreGroupBytes bytes; files of restoreBigFile bytes or more
+// are restored one at a time before them.
+const (
+	restoreWorkers    = 2
+	restoreGroupFiles = 64
+	restoreGroupBytes = 4 << 20
+)
 
 var restoreBigFile int64 = 32 << 20 // a variable so that tests can send small files that way
 
@@ -737,7 +772,11 @@ var restoreBigFile int64 = 32 << 20 // a variable so that tests can send small f
 // mtime. With durable it is fsynced before the rename; a folder restore instead syncs the
 // whole folder once at the end (syncTree).
 // written, when not nil, is called once all the bytes are written, before the checks.
-func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check string, durable bool, written func(), p *progress) (err error) {
+//
+// pre, when not nil, holds every chunk of f already read (restoreTo reads the chunks of many
+// small files at once); else restoreFile reads them.
+func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check string, durable bool, written func(),
+	pre map[repo.ID][]byte, p *progress) (err error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -785,6 +824,11 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	}
 	fetch := func(b batch) <-chan batch {
 		ch := make(chan batch, 1)
+		if pre != nil {
+			b.got = pre
+			ch <- b
+			return ch
+		}
 		go func() {
 			b.got = make(map[repo.ID][]byte, len(b.ids))
 			b.loan = &repo.Loan{}

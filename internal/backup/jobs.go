@@ -274,7 +274,7 @@ func (s *Service) StartLiveRestore(ctx context.Context, id string) (*Job, error)
 		}
 		defer os.RemoveAll(tmp)
 		file := filepath.Join(tmp, filepath.Base(name))
-		if err := s.restoreFile(ctx, entry, file, CheckFull, true, nil, &j.p); err != nil {
+		if err := s.restoreFile(ctx, entry, file, CheckFull, true, nil, nil, &j.p); err != nil {
 			return err
 		}
 		j.p.setPhase("manutencao")

@@ -65,7 +65,11 @@ func (l *Loan) buffer() []byte {
 }
 
 // Release gives the lent buffers back: the data read with the loan must not be used after.
+// Releasing a nil Loan does nothing.
 func (l *Loan) Release() {
+	if l == nil {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, b := range l.lent {
