@@ -141,28 +141,40 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	r, err := repo.OpenOrInit(ctx, o.Backend, repo.Options{Passphrase: o.Passphrase, Level: o.Compression})
+	s := &Service{st: st, opts: o, log: o.Log, now: o.Now, jobs: map[string]*Job{}}
+	// The catalogue is read while the store's index loads (they take about as long).
+	loaded := false
+	r, err := repo.OpenOrInit(ctx, o.Backend, repo.Options{Passphrase: o.Passphrase, Level: o.Compression,
+		WhileIndexLoads: func(ctx context.Context, r *repo.Repo) error {
+			loaded = true
+			return s.reloadFrom(ctx, r)
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("backup store at %s: %w", o.Backend.Location(), err)
 	}
-	s := &Service{st: st, opts: o, log: o.Log, now: o.Now, repo: r, jobs: map[string]*Job{}}
+	s.repo = r
 	s.jobsCtx, s.stopJobs = context.WithCancel(context.Background())
-	if err := s.reload(ctx); err != nil {
-		return nil, err
+	if !loaded { // a store just created
+		if err := s.reload(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
 // reload reads every manifest and verification record from the repository.
-func (s *Service) reload(ctx context.Context) error {
-	names, err := s.repo.ListManifests(ctx)
+func (s *Service) reload(ctx context.Context) error { return s.reloadFrom(ctx, s.repo) }
+
+// reloadFrom is reload from the repository r.
+func (s *Service) reloadFrom(ctx context.Context, r *repo.Repo) error {
+	names, err := r.ListManifests(ctx)
 	if err != nil {
 		return err
 	}
 	catalog, verified := map[string]*Manifest{}, map[string]Verification{}
 	var unreadable []string
 	for _, n := range names {
-		b, err := s.repo.LoadManifest(ctx, n)
+		b, err := r.LoadManifest(ctx, n)
 		if err != nil {
 			s.log.Error("backup: unreadable manifest", "nome", n, "error", err)
 			if !strings.HasPrefix(n, "verificado-") {

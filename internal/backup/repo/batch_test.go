@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -225,4 +226,35 @@ func TestGetManyLoan(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWhileIndexLoads: Open runs the hook on the opened repository (which can read manifests)
+// and returns its error; the repository it returns has its index.
+func TestWhileIndexLoads(t *testing.T) {
+	ctx := context.Background()
+	be := newMem()
+	r := mustInit(t, be, Options{})
+	ids, _ := batchFill(t, r, 20, 3)
+	if err := r.SaveManifest(ctx, "b-1", []byte(`{"id":"b-1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	var seen []byte
+	r2, err := Open(ctx, be, Options{WhileIndexLoads: func(ctx context.Context, r *Repo) error {
+		var err error
+		seen, err = r.LoadManifest(ctx, "b-1")
+		return err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(seen) != `{"id":"b-1"}` {
+		t.Fatalf("the hook read %q", seen)
+	}
+	if !r2.Has(ids[0]) {
+		t.Fatal("the index was not loaded")
+	}
+	boom := errors.New("boom")
+	if _, err := Open(ctx, be, Options{WhileIndexLoads: func(context.Context, *Repo) error { return boom }}); !errors.Is(err, boom) {
+		t.Fatalf("Open with a failing hook: %v", err)
+	}
 }

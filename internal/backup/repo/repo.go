@@ -58,6 +58,11 @@ type Options struct {
 	// ChunkerPolynomial is recorded in the config by Init for the chunker
 	// (0: none); Open ignores it (see Repo.Config).
 	ChunkerPolynomial uint64
+	// WhileIndexLoads, when set, is run by Open on the opened repository while
+	// the index loads, on another goroutine: it may list and load manifests
+	// (a service reads its catalogue in the meantime), nothing that reads,
+	// writes or looks up chunks. Open returns its error, if any.
+	WhileIndexLoads func(ctx context.Context, r *Repo) error
 }
 
 func (o Options) normalise() (Options, zstd.EncoderLevel, error) {
@@ -321,8 +326,21 @@ func Open(ctx context.Context, be storage.Backend, o Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.loadIndex(ctx); err != nil {
+	var alongside error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if opts.WhileIndexLoads != nil {
+			alongside = opts.WhileIndexLoads(ctx, r)
+		}
+	}()
+	err = r.loadIndex(ctx)
+	<-done
+	if err != nil {
 		return nil, err
+	}
+	if alongside != nil {
+		return nil, alongside
 	}
 	return r, nil
 }
