@@ -31,6 +31,22 @@ func DecodeImage(img image.Image) (string, error) {
 	if b.Dx()*b.Dy() > maxDecodePixels {
 		return "", fmt.Errorf("imagem grande demais (%dx%d); máximo %d pixels", b.Dx(), b.Dy(), maxDecodePixels)
 	}
+	text, err := decodeAttempts(img)
+	if err != nil && b.Dy() > b.Dx() {
+		// A code with a caption under it (as this package renders them): gozxing's detector can
+		// be misled by the text (1 in 150 of the package's own captioned SVGs, rasterised, was
+		// unreadable to it while zbar and ZXing-C++ read it); the square above the caption reads.
+		if sub, ok := img.(interface {
+			SubImage(image.Rectangle) image.Image
+		}); ok {
+			text, err = decodeAttempts(sub.SubImage(image.Rect(b.Min.X, b.Min.Y, b.Max.X, b.Min.Y+b.Dx())))
+		}
+	}
+	return text, err
+}
+
+// decodeAttempts reads img's QR code as a pure code, then harder, then inverted.
+func decodeAttempts(img image.Image) (string, error) {
 	src := gozxing.NewLuminanceSourceFromImage(img)
 	reader := zxqr.NewQRCodeReader()
 	attempts := []struct {

@@ -159,3 +159,18 @@ func jsonRoundTrip(src map[string]any, dst any) (string, error) {
 	}
 	return string(b), json.Unmarshal(b, dst)
 }
+
+// TestDecodeCaptionedCode: a check-in code rendered as SVG with a caption under it and
+// rasterised by rsvg-convert (testdata, kept from a run of the conformance set) that gozxing's
+// detector cannot read whole, while zbar and ZXing-C++ can: DecodeBytes reads it through the
+// square above the caption.
+func TestDecodeCaptionedCode(t *testing.T) {
+	b, err := os.ReadFile("testdata/checkin-legenda-rsvg.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "019861618266459964932181244231325775930948164145056223198117539173135544834258812935996816979733563905176590691851274955407177096394584666362999854904805250120109215873482816905607685683299229920515"
+	if got, err := DecodeBytes(b); err != nil || got != want {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}
