@@ -737,6 +737,9 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 					return
 				}
 				for _, f := range groups[i] {
+					if failed() {
+						break
+					}
 					restore(f, nil, got)
 				}
 				loan.Release()
