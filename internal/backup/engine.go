@@ -733,11 +733,17 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 					got[id] = data
 					return nil
 				}); err != nil {
-					fail(fmt.Errorf("%s...: %w", groups[i][0].Path, err))
-					return
+					// Restored one by one instead, each file reads its own chunks: the error then
+					// names the file whose chunk is damaged or missing.
+					loan.Release()
+					got = nil
 				}
 				for _, f := range groups[i] {
 					if failed() {
+						break
+					}
+					if err := ctx.Err(); err != nil {
+						fail(err) // the restore is cancelled: it must not end as a success
 						break
 					}
 					restore(f, nil, got)
@@ -747,6 +753,9 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 		}()
 	}
 	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err() // cancelled from outside: some files were not restored
+	}
 	if firstErr != nil {
 		return 0, firstErr
 	}

@@ -787,3 +787,53 @@ func TestPruneRefusedWithUnreadableManifest(t *testing.T) {
 		t.Fatalf("the unreadable backup's chunks after the refused prune: %v %v", rep.Problems, err)
 	}
 }
+
+// TestRestoreErrorNamesTheFile: when a chunk of one of many small files is missing, the
+// restore fails naming that file (the files are read in groups; the error must not name
+// another file of the group), and a cancelled restore never ends as a success.
+func TestRestoreErrorNamesTheFile(t *testing.T) {
+	e := newEnv(t, "")
+	for _, n := range []string{"a.txt", "b.txt", "c.txt", "d.txt"} {
+		e.write("sub/"+n, strings.Repeat("conteúdo de "+n+" ", 200))
+	}
+	full := e.backupNow(Full)
+	b, err := e.svc.repo.LoadManifest(context.Background(), full.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i, f := range m.Arquivos {
+		if strings.HasSuffix(f.Path, "sub/c.txt") {
+			m.Arquivos[i].Chunks[0].ID = repo.ID{0xde, 0xad}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("c.txt not in the manifest")
+	}
+	nb, _ := m.encode()
+	if err := e.svc.repo.SaveManifest(context.Background(), full.ID, nb); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	dest := filepath.Join(e.opts.RestoreDir, "x")
+	var p progress
+	_, err = e.svc.restoreTo(context.Background(), full.ID, dest, CheckQuick, &p)
+	if err == nil || !strings.Contains(err.Error(), "sub/c.txt") {
+		t.Fatalf("restore with c.txt's chunk missing: %v, want an error naming sub/c.txt", err)
+	}
+	for _, n := range []string{"a.txt", "b.txt", "d.txt"} {
+		if strings.Contains(err.Error(), "sub/"+n) {
+			t.Fatalf("the error names %s: %v", n, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.svc.restoreTo(ctx, full.ID, filepath.Join(e.opts.RestoreDir, "y"), CheckQuick, &p); err == nil {
+		t.Fatal("a cancelled restore succeeded")
+	}
+}

@@ -41,8 +41,8 @@ type Loan struct {
 }
 
 // loanBufSize is the capacity of a lent buffer: a frame of DefaultFrameSize plus the chunk that
-// ends it and the decoder's slack (loanSlack); frames of loanMin bytes or fewer, or bigger than
-// one fits, get buffers of their own, of their size.
+// ends it and the decoder's slack (loanSlack); frames smaller than loanMin, or bigger than one
+// fits, get buffers of their own, of their size.
 const (
 	loanBufSize = DefaultFrameSize + 1<<20
 	loanSlack   = 64 << 10

@@ -59,9 +59,10 @@ type Options struct {
 	// (0: none); Open ignores it (see Repo.Config).
 	ChunkerPolynomial uint64
 	// WhileIndexLoads, when set, is run by Open on the opened repository while
-	// the index loads, on another goroutine: it may list and load manifests
-	// (a service reads its catalogue in the meantime), nothing that reads,
-	// writes or looks up chunks. Open returns its error, if any.
+	// the index objects (listed first) are read, on another goroutine: it may
+	// list and load manifests (a service reads its catalogue in the meantime),
+	// nothing that reads, writes or looks up chunks. Open returns its error,
+	// if any; either half failing cancels the other's context.
 	WhileIndexLoads func(ctx context.Context, r *Repo) error
 }
 
@@ -326,21 +327,39 @@ func Open(ctx context.Context, be storage.Backend, o Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var alongside error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if opts.WhileIndexLoads != nil {
-			alongside = opts.WhileIndexLoads(ctx, r)
+	if opts.WhileIndexLoads == nil {
+		if err := r.loadIndex(ctx); err != nil {
+			return nil, err
 		}
-	}()
-	err = r.loadIndex(ctx)
-	<-done
+		return r, nil
+	}
+	// The hook starts once the index objects are listed: a backup writes its index before
+	// its manifest, so every manifest the hook sees has its chunks in an index object read
+	// here. The first error stops the other half.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var alongside error
+	var done chan struct{}
+	err = r.loadIndexThen(ctx, func() {
+		done = make(chan struct{})
+		go func() {
+			defer close(done)
+			if alongside = opts.WhileIndexLoads(ctx, r); alongside != nil {
+				cancel()
+			}
+		}()
+	})
+	if err != nil {
+		cancel()
+	}
+	if done != nil {
+		<-done
+	}
+	if alongside != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		err = alongside
+	}
 	if err != nil {
 		return nil, err
-	}
-	if alongside != nil {
-		return nil, alongside
 	}
 	return r, nil
 }
@@ -471,9 +490,18 @@ func (r *Repo) listNames(ctx context.Context, prefix string) (map[string]int64, 
 // their checks are returned in bad (with ErrCorrupt errors); other errors
 // abort.
 func (r *Repo) readIndexes(ctx context.Context) (good []indexObject, bad map[string]error, err error) {
+	return r.readIndexesThen(ctx, nil)
+}
+
+// readIndexesThen is readIndexes calling listed (when not nil) once the index objects are
+// listed, before they are read.
+func (r *Repo) readIndexesThen(ctx context.Context, listed func()) (good []indexObject, bad map[string]error, err error) {
 	_, names, err := r.listNames(ctx, "index/")
 	if err != nil {
 		return nil, nil, err
+	}
+	if listed != nil {
+		listed()
 	}
 	var valid []string
 	for _, n := range names {
@@ -528,8 +556,11 @@ func parallel(n, workers int, fn func(i int)) {
 
 // loadIndex replaces the in-memory index with the index objects on the
 // backend. Chunks pending in this Repo stay pending.
-func (r *Repo) loadIndex(ctx context.Context) error {
-	good, bad, err := r.readIndexes(ctx)
+func (r *Repo) loadIndex(ctx context.Context) error { return r.loadIndexThen(ctx, nil) }
+
+// loadIndexThen is loadIndex calling listed as readIndexesThen does.
+func (r *Repo) loadIndexThen(ctx context.Context, listed func()) error {
+	good, bad, err := r.readIndexesThen(ctx, listed)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,9 @@ var ErrInvalidRange = errors.New("storage: invalid range")
 type Backend interface {
 	// Put stores the object atomically: readers see the whole new content
 	// or the old/none, never a prefix (local: temp file + fsync + rename +
-	// dir fsync; S3: PutObject). size may be -1 if unknown.
+	// dir fsync; S3: PutObject). size may be -1 if unknown. Put must not use
+	// r after it returns (the caller reuses the bytes behind it), retries
+	// included: an implementation that needs to reread keeps its own copy.
 	Put(ctx context.Context, name string, r io.Reader, size int64) error
 	// Get opens the whole object. A missing object gives ErrNotExist.
 	Get(ctx context.Context, name string) (io.ReadCloser, error)
