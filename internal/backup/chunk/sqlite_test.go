@@ -356,11 +356,8 @@ func TestOpenSQLiteImage(t *testing.T) {
 func TestSQLiteLivePagesDirect(t *testing.T) {
 	ctx := t.Context()
 	for _, wal := range []bool{false, true} {
-		dir := t.TempDir()
-		src := filepath.Join(dir, "db.sqlite")
-		db := openSQLite(t, src, 4096, wal)
-		fillBlobs(t, db, 500)
-		db.Close() // the last connection: the WAL is checkpointed and removed
+		src := closedBlobDB(t, wal)
+		dir := filepath.Dir(src)
 		want, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
@@ -389,11 +386,7 @@ func TestSQLiteLivePagesDirect(t *testing.T) {
 
 	// Rollback journal: the read holds its shared lock, so a writer cannot commit meanwhile.
 	{
-		dir := t.TempDir()
-		src := filepath.Join(dir, "db.sqlite")
-		db := openSQLite(t, src, 4096, false)
-		fillBlobs(t, db, 500)
-		db.Close()
+		src := closedBlobDB(t, false)
 		w, err := sql.Open("sqlite", fileURI(src)+"?_pragma=busy_timeout(50)")
 		if err != nil {
 			t.Fatal(err)
@@ -422,11 +415,8 @@ func TestSQLiteLivePagesDirect(t *testing.T) {
 
 	// WAL, empty log: a writer commits and a checkpoint is tried while the read is under way;
 	// the image is the database before the commit.
-	dir := t.TempDir()
-	src := filepath.Join(dir, "db.sqlite")
-	db := openSQLite(t, src, 4096, true)
-	fillBlobs(t, db, 500)
-	db.Close()
+	src := closedBlobDB(t, true)
+	dir := filepath.Dir(src)
 	want, _ := os.ReadFile(src)
 	w := openSQLite(t, src, 0, false)
 	if _, err := w.Exec("PRAGMA wal_autocheckpoint=0"); err != nil {
@@ -478,4 +468,15 @@ func TestSQLiteLivePagesDirect(t *testing.T) {
 	if b, _ := os.ReadFile(after); bytes.Equal(b, want) {
 		t.Fatal("the image after the commit does not have it")
 	}
+}
+
+// closedBlobDB returns a new database of 500 blob rows, in WAL or rollback-journal mode, that
+// no connection holds open any more (so a WAL database has an empty log).
+func closedBlobDB(t *testing.T, wal bool) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "db.sqlite")
+	db := openSQLite(t, src, 4096, wal)
+	fillBlobs(t, db, 500)
+	db.Close() // the last connection: the WAL is checkpointed and removed
+	return src
 }
