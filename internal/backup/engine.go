@@ -51,7 +51,7 @@ type source struct {
 // collect lists the files to back up: the service's database (a consistent snapshot), the data
 // folder minus the backup store, restore folder, the live database files and temporary files,
 // and the configured extra sources.
-func (s *Service) collect(ctx context.Context, tmp string, fontes []string) ([]source, error) {
+func (s *Service) collect(ctx context.Context, tmp string, fontes []string, ref state) ([]source, error) {
 	var out []source
 	switch s.st.Dialect {
 	case store.SQLiteDialect:
@@ -128,8 +128,13 @@ func (s *Service) collect(ctx context.Context, tmp string, fontes []string) ([]s
 				s.log.Warn("backup: skipping a file whose name cannot be stored safely", "path", p)
 				return nil
 			}
-			// Another SQLite database is read live and split on pages, like the service's own.
-			src := source{abs: p, rel: relPath, info: fi, sqlite: isSQLiteFile(p)}
+			// Another SQLite database is read live and split on pages, like the service's own. A
+			// file the reference state holds as another kind of file, with the same size, mtime
+			// and mode, is taken from it unread (see unchanged): its header is not read either.
+			src := source{abs: p, rel: relPath, info: fi}
+			if r, ok := ref[relPath]; !ok || r.SQLite || !sameStat(r, fi) {
+				src.sqlite = isSQLiteFile(p)
+			}
 			out = append(out, src)
 			return nil
 		})
@@ -222,9 +227,14 @@ func isSQLiteFile(p string) bool {
 // WAL, leaving the main file's size and mtime as they were) are always read, and then compared
 // by hash.
 func unchanged(ref FileEntry, ok bool, src source) bool {
-	return ok && !src.temp && !src.sqlite && ref.Size == src.info.Size() &&
-		ref.MTime.Equal(src.info.ModTime().UTC().Truncate(time.Microsecond)) &&
-		ref.Mode == uint32(src.info.Mode().Perm())
+	return ok && !src.temp && !src.sqlite && sameStat(ref, src.info)
+}
+
+// sameStat reports whether a file's size, mtime (to the microsecond a manifest keeps) and mode
+// are those of ref.
+func sameStat(ref FileEntry, info fs.FileInfo) bool {
+	return ref.Size == info.Size() && ref.MTime.Equal(info.ModTime().UTC().Truncate(time.Microsecond)) &&
+		ref.Mode == uint32(info.Mode().Perm())
 }
 
 // storeFile reads one file, puts its chunks in the repository and returns its entry. A SQLite
@@ -485,7 +495,7 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	sources, err := s.collect(ctx, tmp, cfg.Fontes)
+	sources, err := s.collect(ctx, tmp, cfg.Fontes, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -932,10 +942,13 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 // 2,000 small files cost more (allocating and zeroing 2 GB) than writing them.
 var restoreWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
-// A restore reads at most this many chunks, or bytes, at a time.
+// A restore reads at most this many chunks, or bytes, at a time. Each batch's frames stay in
+// memory until written, and the next batch is read meanwhile: 16 MiB batches made a restore's
+// heap 55 MB larger (about 0.1 s of CPU faulting that memory in on the bench machine) for no
+// faster reads.
 const (
 	restoreBatchChunks = 4096
-	restoreBatchBytes  = 16 << 20
+	restoreBatchBytes  = 4 << 20
 )
 
 // sqliteIntegrity runs PRAGMA quick_check (CheckQuick) or integrity_check (CheckFull) on a file.

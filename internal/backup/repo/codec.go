@@ -54,6 +54,10 @@ func encoderFor(level zstd.EncoderLevel) *zstd.Encoder {
 	e, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(level),
 		zstd.WithEncoderCRC(false), // every payload is covered by SHA-256 or GCM already
+		// A window the size of a frame: matches never reach further back than a frame's
+		// start anyway, and the default (8 MiB) gave each encoder 16 MiB of history to
+		// allocate and fault in, for the same output.
+		zstd.WithWindowSize(DefaultFrameSize),
 		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 		zstd.WithZeroFrames(true))
 	if err != nil {
