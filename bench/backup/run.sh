@@ -18,7 +18,9 @@
 #
 # Knobs (environment): BENCH_CACHE, STEP_TIMEOUT (s, default 1800), OURS_ENCRYPTED (1: also run
 # ours with PAINEL_BACKUP_PASSPHRASE set, default 1), TOOLS (default "ours restic borg ours+enc"),
-# OUT (default bench/backup/RESULTS.md), KEEP_WORK=1 (keep the working folder).
+# ROUNDS (default 3: every tool runs the whole sequence this many times, the order of the tools
+# rotated by one each round; the report gives medians), OUT (default bench/backup/RESULTS.md),
+# KEEP_WORK=1 (keep the working folder).
 set -euo pipefail
 
 ROWS=${1:-${ROWS:-900000}}
@@ -27,6 +29,7 @@ OURS_ENCRYPTED=${OURS_ENCRYPTED:-1}
 DEFAULT_TOOLS="ours restic borg"
 [ "$OURS_ENCRYPTED" = 1 ] && DEFAULT_TOOLS="$DEFAULT_TOOLS ours+enc"
 TOOLS=${TOOLS:-$DEFAULT_TOOLS}
+ROUNDS=${ROUNDS:-3}
 PASSWORD=bench-backup-passphrase   # restic, borg and ours+enc: the same passphrase
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,6 +39,7 @@ OUT=${OUT:-$here/RESULTS.md}
 dsdir=${DATASET_TOOLS:-$(cd "$root/.." && pwd)/shared/tools/backup-dataset}
 [ -f "$dsdir/gen.py" ] && [ -f "$dsdir/mutate.py" ] || { echo "run.sh: gen.py/mutate.py not found in $dsdir" >&2; exit 1; }
 case "$ROWS" in '' | *[!0-9]*) echo "run.sh: ROWS must be a number, got '$ROWS'" >&2; exit 2 ;; esac
+case "$ROUNDS" in '' | *[!0-9]* | 0) echo "run.sh: ROUNDS must be a number of at least 1, got '$ROUNDS'" >&2; exit 2 ;; esac
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
@@ -80,7 +84,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-steps=$work/steps.tsv   # tool step wall user sys rss_kb bytes_before bytes_after own rc
+steps=$work/steps.tsv   # tool step wall user sys rss_kb bytes_before bytes_after own rc round
 meta=$work/meta.tsv     # key value
 checks=$work/checks.tsv # tool json
 hashes=$work/hashes.tsv # tool point sha256(app.db)
@@ -104,8 +108,8 @@ step() {
 	after=$(du_b "$dir")
 	read -r wall user sys rss < <(tail -1 "$tf")
 	own=$($ownf "$logf" 2>/dev/null || true)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$st" "$wall" "$user" "$sys" "$rss" "$before" "$after" "${own:--}" "$rc" >>"$steps"
-	log "$tool: $st: rc=$rc wall=${wall}s cpu=${user}+${sys}s rss=${rss}KB bytes ${before} -> ${after}${own:+ ($own)}"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$st" "$wall" "$user" "$sys" "$rss" "$before" "$after" "${own:--}" "$rc" "$round" >>"$steps"
+	log "$tool: $st (round $round): rc=$rc wall=${wall}s cpu=${user}+${sys}s rss=${rss}KB bytes ${before} -> ${after}${own:+ ($own)}"
 	if [ "$rc" != 0 ]; then
 		log "$tool: $st failed; last lines:"
 		tail -5 "$logf" >&2
@@ -144,6 +148,7 @@ m pristine_db_sha256 "$(sha256sum "$pristine/app.db" | cut -c1-16)"
 m dataset_bytes "$(du -sb --exclude=.complete "$pristine" | cut -f1)"
 m load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 m steptimeout "$STEP_TIMEOUT"
+m rounds "$ROUNDS"
 t_start=$(date +%s)
 
 # ---- one tool ----
@@ -152,7 +157,7 @@ run_tool() {
 	local tool=$1 d=$work/$1
 	local data=$d/data repo=$d/repo restore=$d/restore
 	mkdir -p "$d"
-	m "load_$tool" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	m "load_r${round}_$tool" "$(cut -d' ' -f1-3 /proc/loadavg)"
 	log "$tool: fresh copy of the dataset..."
 	cp -a "$pristine" "$data"
 	rm -f "$data/.complete"
@@ -225,7 +230,7 @@ run_tool() {
 	esac
 
 	log "$tool: checking the restored data against the source..."
-	printf '%s\t%s\n' "$tool" "$(python3 "$here/check.py" "$data" "$restored" || true)" >>"$checks"
+	printf '%s\t%s\t%s\n' "$tool" "$(python3 "$here/check.py" "$data" "$restored" || true)" "$round" >>"$checks"
 	if [ "$tool" = ours ] || [ "$tool" = ours+enc ]; then
 		local pdb=$restore/r/banco/painel.db
 		printf '%s\t%s\n' "$tool" "$(python3 -c 'import sqlite3,sys; c=sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True); print("painel.db restored to banco/: integrity_check " + c.execute("PRAGMA integrity_check").fetchone()[0])' "$pdb" 2>&1 | tail -1)" >>"$work/extra.tsv"
@@ -238,14 +243,21 @@ run_tool() {
 }
 
 : >"$work/extra.tsv"
-for tool in $TOOLS; do
-	if ! run_tool "$tool"; then
-		log "$tool: stopped at the first failing step (see RESULTS.md)"
-		printf '%s\t%s\n' "$tool" '{"ok": false, "error": "a step failed before the restore check"}' >>"$checks"
-		unset PAINEL_DATA_DIR PAINEL_BACKUP_STORE PAINEL_BACKUP_RESTORE_DIR PAINEL_BACKUP_PASSPHRASE \
-			RESTIC_PASSWORD RESTIC_CACHE_DIR BORG_PASSPHRASE BORG_BASE_DIR BORG_DISPLAY_PASSPHRASE
-	fi
-	rm -rf "${work:?}/$tool"
+read -r -a tools <<<"$TOOLS"
+for ((round = 1; round <= ROUNDS; round++)); do
+	# Each round starts one tool further along the list, so that no tool always runs first (on a
+	# quiet machine, or just after another tool's folder was removed).
+	k=$(((round - 1) % ${#tools[@]}))
+	for tool in "${tools[@]:k}" "${tools[@]:0:k}"; do
+		log "round $round of $ROUNDS: $tool"
+		if ! run_tool "$tool"; then
+			log "$tool: stopped at the first failing step (see RESULTS.md)"
+			printf '%s\t%s\t%s\n' "$tool" '{"ok": false, "error": "a step failed before the restore check"}' "$round" >>"$checks"
+			unset PAINEL_DATA_DIR PAINEL_BACKUP_STORE PAINEL_BACKUP_RESTORE_DIR PAINEL_BACKUP_PASSPHRASE \
+				RESTIC_PASSWORD RESTIC_CACHE_DIR BORG_PASSPHRASE BORG_BASE_DIR BORG_DISPLAY_PASSPHRASE
+		fi
+		rm -rf "${work:?}/$tool"
+	done
 done
 m load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 m total_seconds "$(($(date +%s) - t_start))"
