@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -130,3 +132,77 @@ func scatterUpdate(t testing.TB, db *sql.DB, rows int, pct float64, seed uint64)
 		t.Fatal(err)
 	}
 }
+
+// txWriter commits one transaction per step on its own goroutine until stopped, for the tests
+// that copy a database while it is written: pending is the step being tried, committed the
+// last one committed.
+type txWriter struct {
+	pending, committed atomic.Int64
+	err                error // the first error, once done is closed
+	done               chan struct{}
+	stop               context.CancelFunc
+	wg                 sync.WaitGroup
+}
+
+// startTxWriter runs step(tx, n) in a transaction for n = 1, 2, ..., one every `every` (0: back to
+// back), until Stop or a failure; the test's cleanup stops it.
+func startTxWriter(t *testing.T, db *sql.DB, every time.Duration, step func(tx *sql.Tx, n int64) error) *txWriter {
+	w := &txWriter{done: make(chan struct{})}
+	ctx, stop := context.WithCancel(t.Context())
+	w.stop = stop
+	w.wg.Go(func() {
+		defer close(w.done)
+		var tick <-chan time.Time
+		if every > 0 {
+			tk := time.NewTicker(every)
+			defer tk.Stop()
+			tick = tk.C
+		}
+		for n := int64(1); ; n++ {
+			if tick != nil {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick:
+				}
+			} else if ctx.Err() != nil {
+				return
+			}
+			w.pending.Store(n)
+			tx, err := db.BeginTx(ctx, nil)
+			if err == nil {
+				if err = step(tx, n); err == nil {
+					err = tx.Commit()
+				} else {
+					_ = tx.Rollback()
+				}
+			}
+			if err != nil {
+				if ctx.Err() == nil {
+					w.err = err
+				}
+				return
+			}
+			w.committed.Store(n)
+		}
+	})
+	t.Cleanup(w.Stop)
+	return w
+}
+
+// waitFor waits until n transactions are committed; a writer that fails first fails the test.
+func (w *txWriter) waitFor(t *testing.T, n int64) {
+	t.Helper()
+	for w.committed.Load() < n {
+		select {
+		case <-w.done:
+			t.Fatalf("writer: %v", w.err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// Stop ends the writer and waits for it; Err is then its failure, if any.
+func (w *txWriter) Stop() { w.stop(); w.wg.Wait() }
+
+func (w *txWriter) Err() error { w.Stop(); return w.err }

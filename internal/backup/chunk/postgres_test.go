@@ -2,15 +2,12 @@ package chunk
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"errors"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,53 +291,22 @@ func TestPostgresDumpIsOneSnapshot(t *testing.T) {
 	mustExec(t, db, typesDDL)
 	mustExec(t, db, `INSERT INTO b_filler (pad) SELECT repeat(md5(g::text), 16) FROM generate_series(1, 20000) g`)
 
-	var pending, committed atomic.Int64
-	ctx, stop := context.WithCancel(t.Context())
-	var wg sync.WaitGroup
-	var werr error
-	writerDone := make(chan struct{})
-	wg.Go(func() {
-		defer close(writerDone)
-		for n := int64(1); ctx.Err() == nil; n++ {
-			pending.Store(n)
-			tx, err := db.BeginTx(ctx, nil)
-			if err == nil {
-				var id int64
-				err = tx.QueryRow(`INSERT INTO a_parent (name) VALUES ($1) RETURNING id`, strconv.FormatInt(n, 10)).Scan(&id)
-				if err == nil {
-					_, err = tx.Exec(`INSERT INTO c_child (parent_id, k) SELECT $1, g FROM generate_series(1, 3) g`, id)
-				}
-				if err == nil {
-					err = tx.Commit()
-				} else {
-					_ = tx.Rollback()
-				}
-			}
-			if err != nil {
-				if ctx.Err() == nil {
-					werr = err
-				}
-				return
-			}
-			committed.Store(n)
+	w := startTxWriter(t, db, 0, func(tx *sql.Tx, n int64) error {
+		var id int64
+		err := tx.QueryRow(`INSERT INTO a_parent (name) VALUES ($1) RETURNING id`, strconv.FormatInt(n, 10)).Scan(&id)
+		if err == nil {
+			_, err = tx.Exec(`INSERT INTO c_child (parent_id, k) SELECT $1, g FROM generate_series(1, 3) g`, id)
 		}
+		return err
 	})
-	t.Cleanup(func() { stop(); wg.Wait() })
-	for committed.Load() < 5 {
-		select {
-		case <-writerDone:
-			t.Fatalf("writer: %v", werr)
-		case <-time.After(time.Millisecond):
-		}
-	}
+	w.waitFor(t, 5)
 	var dump bytes.Buffer
-	before := committed.Load()
+	before := w.committed.Load()
 	start := time.Now()
 	err := DumpPostgres(t.Context(), db, &dump)
 	took := time.Since(start)
-	after := pending.Load()
-	stop()
-	wg.Wait()
+	after := w.pending.Load()
+	werr := w.Err()
 	if err != nil {
 		t.Fatal(err)
 	}

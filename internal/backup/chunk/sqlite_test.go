@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -118,60 +116,28 @@ func TestSnapshotSQLiteUnderWriter(t *testing.T) {
 				// would be), one small transaction every 5 ms, touching the
 				// counter, a new log row and a random blob row.
 				wdb := openSQLite(t, src, 0, false)
-				var pending, committed atomic.Int64
-				ctx, stop := context.WithCancel(t.Context())
-				var wg sync.WaitGroup
-				var werr error
-				wg.Go(func() {
-					tick := time.NewTicker(5 * time.Millisecond)
-					defer tick.Stop()
-					for n := int64(1); ; n++ {
-						select {
-						case <-ctx.Done():
-							return
-						case <-tick.C:
-						}
-						pending.Store(n)
-						tx, err := wdb.BeginTx(ctx, nil)
-						if err == nil {
-							_, err = tx.Exec(`UPDATE counter SET n = $1 WHERE id = 1`, n)
-							if err == nil {
-								_, err = tx.Exec(`INSERT INTO log(n, at, pad) VALUES ($1, $2, randomblob(100))`, n, time.Now().UnixNano())
-							}
-							if err == nil {
-								_, err = tx.Exec(`UPDATE blobs SET data = randomblob(3000) WHERE id = $1`, 1+n*7919%int64(rows))
-							}
-							if err == nil {
-								err = tx.Commit()
-							} else {
-								_ = tx.Rollback()
-							}
-						}
-						if err != nil {
-							if ctx.Err() == nil {
-								werr = err
-							}
-							return
-						}
-						committed.Store(n)
+				w := startTxWriter(t, wdb, 5*time.Millisecond, func(tx *sql.Tx, n int64) error {
+					_, err := tx.Exec(`UPDATE counter SET n = $1 WHERE id = 1`, n)
+					if err == nil {
+						_, err = tx.Exec(`INSERT INTO log(n, at, pad) VALUES ($1, $2, randomblob(100))`, n, time.Now().UnixNano())
 					}
+					if err == nil {
+						_, err = tx.Exec(`UPDATE blobs SET data = randomblob(3000) WHERE id = $1`, 1+n*7919%int64(rows))
+					}
+					return err
 				})
-				t.Cleanup(func() { stop(); wg.Wait() })
-				for committed.Load() < 20 { // the writer is running
-					time.Sleep(5 * time.Millisecond)
-				}
+				w.waitFor(t, 20) // the writer is running
 
 				dst := filepath.Join(dir, "copy.db")
 				sctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 				defer cancel()
-				before := committed.Load()
+				before := w.committed.Load()
 				start := time.Now()
 				err = readers[reader](sctx, src, dst)
 				took := time.Since(start)
-				after := pending.Load()
+				after := w.pending.Load()
 				time.Sleep(50 * time.Millisecond) // the writer keeps going after the copy
-				stop()
-				wg.Wait()
+				werr := w.Err()
 				if err != nil {
 					t.Fatalf("snapshot after %v: %v", took, err)
 				}
@@ -179,7 +145,7 @@ func TestSnapshotSQLiteUnderWriter(t *testing.T) {
 					t.Fatalf("writer: %v", werr)
 				}
 				t.Logf("snapshot of %.1f MB took %v; the writer committed %d transactions meanwhile (%d in all)",
-					float64(st.Size())/1e6, took.Round(time.Millisecond), after-before, committed.Load())
+					float64(st.Size())/1e6, took.Round(time.Millisecond), after-before, w.committed.Load())
 				// In WAL mode the writer does not wait for the copy; in
 				// rollback-journal mode it waits for the copy's read lock.
 				if mode == "wal" && after-before < 3 {
