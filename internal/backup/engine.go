@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -675,7 +674,7 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 		defer mu.Unlock()
 		return firstErr != nil
 	}
-	restore := func(f FileEntry, written func(), pre map[repo.ID][]byte) {
+	restore := func(f FileEntry, written func(), pre [][]byte) {
 		target, err := safeJoin(dest, f.Path)
 		if err == nil {
 			err = s.restoreFile(ctx, f, target, check, false, written, pre, p)
@@ -731,24 +730,27 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 				if stop || i >= len(groups) {
 					return
 				}
+				// The group's chunks, file after file: file k's are chunks[at[k]:at[k+1]].
 				var ids []repo.ID
+				at := []int{0}
 				for _, f := range groups[i] {
 					for _, c := range f.Chunks {
 						ids = append(ids, c.ID)
 					}
+					at = append(at, len(ids))
 				}
-				got := make(map[repo.ID][]byte, len(ids))
+				chunks := make([][]byte, len(ids))
 				loan := &repo.Loan{}
-				if err := s.repo.GetManyLoan(ctx, ids, loan, func(id repo.ID, data []byte) error {
-					got[id] = data
+				if err := s.repo.GetManyAt(ctx, ids, loan, func(k int, data []byte) error {
+					chunks[k] = data
 					return nil
 				}); err != nil {
 					// Restored one by one instead, each file reads its own chunks: the error then
 					// names the file whose chunk is damaged or missing.
 					loan.Release()
-					got = nil
+					chunks = nil
 				}
-				for _, f := range groups[i] {
+				for k, f := range groups[i] {
 					if failed() {
 						break
 					}
@@ -756,7 +758,11 @@ func (s *Service) restoreTo(ctx context.Context, id, dest, check string, p *prog
 						fail(err) // the restore is cancelled: it must not end as a success
 						break
 					}
-					restore(f, nil, got)
+					var pre [][]byte
+					if chunks != nil {
+						pre = chunks[at[k]:at[k+1]:at[k+1]]
+					}
+					restore(f, nil, pre)
 				}
 				loan.Release()
 			}
@@ -795,10 +801,10 @@ var restoreBigFile int64 = 32 << 20 // a variable so that tests can send small f
 // whole folder once at the end (syncTree).
 // written, when not nil, is called once all the bytes are written, before the checks.
 //
-// pre, when not nil, holds every chunk of f already read (restoreTo reads the chunks of many
-// small files at once); else restoreFile reads them.
+// pre, when not nil, holds the data of f's chunks in order, already read (restoreTo reads the
+// chunks of many small files at once); else restoreFile reads them.
 func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check string, durable bool, written func(),
-	pre map[repo.ID][]byte, p *progress) (err error) {
+	pre [][]byte, p *progress) (err error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
@@ -812,88 +818,100 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			os.Remove(tmp.Name())
 		}
 	}()
-	// The file's SHA-256 is computed on another goroutine while the chunks are written.
-	h := newFileHasher(false)
-	defer h.stop()
-	bw := restoreWriters.Get().(*bufio.Writer)
-	bw.Reset(tmp)
-	defer func() { bw.Reset(nil); restoreWriters.Put(bw) }()
-	w := io.MultiWriter(bw, h)
-	// Batches of chunks are read with GetMany (one range read for neighbouring chunks of a
-	// pack, several reads at once), the next batch while the current one is written, in file
-	// order.
+	// Batches of chunks are read with GetManyAt (one range read for neighbouring chunks of a
+	// pack, several reads at once) up to restorePrefetch batches ahead of the one written, each
+	// on a goroutine of its own: a batch's frames are decoded one after the other, so with one
+	// batch ahead the decoding kept one core busy while the other waited. A batch is written
+	// in file order straight from the frames it was decoded into, with writev, and hashed from
+	// there too: no copy of the data on the way.
 	type batch struct {
 		refs []ChunkRef
-		ids  []repo.ID
-		got  map[repo.ID][]byte
-		loan *repo.Loan // got's data, until written
+		data [][]byte   // refs' data, in order
+		loan *repo.Loan // data's frames, until written
 		err  error
 	}
-	refs := f.Chunks
 	var batches []batch
-	for start := 0; start < len(refs); {
+	for start := 0; start < len(f.Chunks); {
 		end, size := start, int64(0)
-		for end < len(refs) && end-start < restoreBatchChunks && size < restoreBatchBytes {
-			size += refs[end].Len
+		for end < len(f.Chunks) && end-start < restoreBatchChunks && size < restoreBatchBytes {
+			size += f.Chunks[end].Len
 			end++
 		}
-		b := batch{refs: refs[start:end], ids: make([]repo.ID, end-start)}
-		for i, c := range b.refs {
-			b.ids[i] = c.ID
+		b := batch{refs: f.Chunks[start:end]}
+		if pre != nil {
+			if len(pre) != len(f.Chunks) {
+				return fmt.Errorf("%d blocos lidos, o arquivo tem %d", len(pre), len(f.Chunks))
+			}
+			b.data = pre[start:end]
 		}
 		batches = append(batches, b)
 		start = end
 	}
 	fetch := func(b batch) <-chan batch {
 		ch := make(chan batch, 1)
-		if pre != nil {
-			b.got = pre
+		if b.data != nil {
 			ch <- b
 			return ch
 		}
 		go func() {
-			b.got = make(map[repo.ID][]byte, len(b.ids))
+			ids := make([]repo.ID, len(b.refs))
+			for i, c := range b.refs {
+				ids[i] = c.ID
+			}
+			b.data = make([][]byte, len(ids))
 			b.loan = &repo.Loan{}
-			b.err = s.repo.GetManyLoan(ctx, b.ids, b.loan, func(id repo.ID, data []byte) error {
-				b.got[id] = data
+			b.err = s.repo.GetManyAt(ctx, ids, b.loan, func(i int, data []byte) error {
+				b.data[i] = data
 				return nil
 			})
 			ch <- b
 		}()
 		return ch
 	}
-	var pending <-chan batch
+	var pending []<-chan batch
 	defer func() {
-		if pending != nil {
-			<-pending // an early return: let the prefetch end first
+		for _, ch := range pending { // an early return: let the reads ahead end first
+			(<-ch).loan.Release()
 		}
 	}()
-	if len(batches) > 0 {
-		pending = fetch(batches[0])
+	queued := 0
+	for ; queued < len(batches) && queued < restorePrefetch; queued++ {
+		pending = append(pending, fetch(batches[queued]))
 	}
-	for k := range batches {
-		b := <-pending
-		pending = nil
-		if k+1 < len(batches) {
-			pending = fetch(batches[k+1])
+	h := sha256.New()
+	var total int64
+	for range batches {
+		b := <-pending[0]
+		pending = pending[1:]
+		if queued < len(batches) {
+			pending = append(pending, fetch(batches[queued]))
+			queued++
 		}
-		if b.err != nil {
-			return b.err
-		}
+		err := b.err
+		n := int64(0)
 		for i, c := range b.refs {
-			data := b.got[b.ids[i]]
-			if int64(len(data)) != c.Len {
-				return fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(data), c.Len)
+			if err == nil && int64(len(b.data[i])) != c.Len {
+				err = fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(b.data[i]), c.Len)
 			}
-			if _, err := w.Write(data); err != nil {
-				return err
-			}
-			p.read.Add(int64(len(data)))
+			n += c.Len
 		}
-		b.loan.Release() // the writer and the hasher have copied the data
+		if err == nil {
+			err = writeBuffers(tmp, b.data)
+		}
+		if err == nil {
+			for _, d := range b.data {
+				h.Write(d)
+			}
+		}
+		b.loan.Release()
+		if err != nil {
+			return err
+		}
+		total += n
+		p.read.Add(n)
 	}
-	if err := bw.Flush(); err != nil {
-		return err
+	if total != f.Size {
+		return fmt.Errorf("%w: os blocos somam %d bytes, o arquivo tem %d", repo.ErrCorrupt, total, f.Size)
 	}
 	if written != nil {
 		written()
@@ -910,8 +928,8 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			}
 		}()
 	}
-	if got, _ := h.sums(); got != f.SHA256 {
-		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, got, f.SHA256)
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA256 {
+		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, sum, f.SHA256)
 	}
 	if err := tmp.Chmod(fs.FileMode(f.Mode) & 0o777); err != nil {
 		return err
@@ -938,17 +956,15 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	return os.Rename(tmp.Name(), target)
 }
 
-// restoreWriters recycles the 1 MiB write buffers of restoreFile: a fresh one for each of
-// 2,000 small files cost more (allocating and zeroing 2 GB) than writing them.
-var restoreWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
-
-// A restore reads at most this many chunks, or bytes, at a time. Each batch's frames stay in
-// memory until written, and the next batch is read meanwhile: 16 MiB batches made a restore's
-// heap 55 MB larger (about 0.1 s of CPU faulting that memory in on the bench machine) for no
-// faster reads.
+// A restore reads at most this many chunks, or bytes, at a time, and up to restorePrefetch
+// batches ahead of the one it writes. Each batch's frames stay in memory until written: 16 MiB
+// batches made a restore's heap 55 MB larger (about 0.1 s of CPU faulting that memory in on
+// the bench machine) for no faster reads; two batches of 4 MiB decoded at once keep both
+// cores busy.
 const (
 	restoreBatchChunks = 4096
 	restoreBatchBytes  = 4 << 20
+	restorePrefetch    = 2
 )
 
 // sqliteIntegrity runs PRAGMA quick_check (CheckQuick) or integrity_check (CheckFull) on a file.

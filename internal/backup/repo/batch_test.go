@@ -258,3 +258,62 @@ func TestWhileIndexLoads(t *testing.T) {
 		t.Fatalf("Open with a failing hook: %v", err)
 	}
 }
+
+// TestGetManyAt: every index of the list gets its chunk's data, once, whatever the order and
+// however often an ID repeats (in a written pack or in the pack being built); an ID stored
+// nowhere fails the read with ErrNotFound.
+func TestGetManyAt(t *testing.T) {
+	modes(t, func(t *testing.T, pass string) {
+		ctx := context.Background()
+		r := mustInit(t, newMem(), Options{Passphrase: pass, PackSize: 4 << 20})
+		ids, data := batchFillFrames(t, r, 600, 11, 512<<10) // every fifth page repeats
+		unflushed := textBytes(999, 4096)
+		uid, _, err := r.Put(ctx, unflushed) // in the pack being built: no Flush
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[uid] = unflushed
+		var ask []ID
+		for i := len(ids) - 1; i >= 0; i-- {
+			ask = append(ask, ids[i])
+		}
+		ask = append(ask, uid, ids[3], uid)
+		ask = append(ask, ids[:40]...)
+		loan := &Loan{}
+		defer loan.Release()
+		got := make([][]byte, len(ask))
+		calls := make([]int, len(ask))
+		if err := r.GetManyAt(ctx, ask, loan, func(i int, b []byte) error {
+			got[i] = b
+			calls[i]++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ask {
+			if calls[i] != 1 {
+				t.Fatalf("index %d: fn called %d times", i, calls[i])
+			}
+			if !bytes.Equal(got[i], data[id]) {
+				t.Fatalf("index %d (%s): wrong data", i, id)
+			}
+		}
+
+		// One unknown ID among known ones: the read fails, naming it.
+		missing := Hash([]byte("stored nowhere"))
+		err = r.GetManyAt(ctx, append([]ID{ids[0], missing}, ids[1:10]...), nil, func(int, []byte) error { return nil })
+		if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), missing.String()) {
+			t.Fatalf("GetManyAt with a missing chunk: %v, want ErrNotFound naming it", err)
+		}
+		// fn's error stops the read and is returned.
+		stop := errors.New("stop here")
+		n := 0
+		err = r.GetManyAt(ctx, ids, nil, func(int, []byte) error {
+			n++
+			return stop
+		})
+		if !errors.Is(err, stop) || n != 1 {
+			t.Fatalf("GetManyAt with fn failing: %v after %d calls, want %v after 1", err, n, stop)
+		}
+	})
+}

@@ -2,11 +2,13 @@ package repo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"math"
+	"slices"
 	"sync"
 
 	"github.com/painel-universal/painel/internal/backup/storage"
@@ -16,9 +18,10 @@ const (
 	// readGap is the largest hole between two wanted chunks of a pack that
 	// one range read spans rather than issuing two reads.
 	readGap = 256 << 10
-	// readMax caps one coalesced range read. Small enough that a restore's batch of 16 MiB
-	// is several ranges, decoded by readWorkers goroutines at once (with 16 MiB ranges a
-	// database's restore waited 0.8 s for one goroutine to decode each batch; 0.55 s now).
+	// readMax caps one coalesced range read. Small enough that a big read (a verify's) is
+	// several ranges, decoded by readWorkers goroutines at once: one range's frames are
+	// decoded one after the other. (A restore asks for 4 MiB at a time, about one range, and
+	// keeps two such reads going.)
 	readMax = 2 << 20
 	// readWorkers is how many range reads run at once.
 	readWorkers = 4
@@ -49,7 +52,8 @@ const (
 	loanMin     = 256 << 10
 )
 
-// loanBufs keeps the buffers loans gave back (a restore holds two batches of 16 MiB).
+// loanBufs keeps the buffers loans gave back (a restore holds three batches of 4 MiB: the one
+// it writes and two read ahead).
 var loanBufs = &bufList{max: 40}
 
 // buffer lends an empty buffer (nil for a nil Loan).
@@ -111,7 +115,7 @@ func (r *Repo) GetMany(ctx context.Context, ids []ID, fn func(id ID, data []byte
 // fn gets stays valid until loan.Release, after which the buffers serve later reads instead of
 // being allocated and zeroed again (a restore decodes its whole size).
 func (r *Repo) GetManyLoan(ctx context.Context, ids []ID, loan *Loan, fn func(id ID, data []byte) error) error {
-	_, err := r.readChunks(ctx, ids, loan, func(id ID, _ string, data []byte, err error) error {
+	_, err := r.readChunks(ctx, ids, loan, func(id ID, _ []int32, _ string, data []byte, err error) error {
 		if err != nil {
 			return err
 		}
@@ -120,10 +124,29 @@ func (r *Repo) GetManyLoan(ctx context.Context, ids []ID, loan *Loan, fn func(id
 	return err
 }
 
-// chunkRead is one chunk to read, located.
+// GetManyAt is GetManyLoan by position: fn(i, data) is called for every index i of ids, an ID
+// that appears several times once per index, with the same data (read and checked once). A
+// restore puts each chunk in its place without looking it up by ID.
+func (r *Repo) GetManyAt(ctx context.Context, ids []ID, loan *Loan, fn func(i int, data []byte) error) error {
+	_, err := r.readChunks(ctx, ids, loan, func(_ ID, pos []int32, _ string, data []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		for _, i := range pos {
+			if err := fn(int(i), data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// chunkRead is one chunk to read, located, and the index in the caller's list it was asked at.
 type chunkRead struct {
 	id  ID
 	loc blobLoc
+	pos int32
 }
 
 // readStats counts what readChunks read.
@@ -132,49 +155,60 @@ type readStats struct {
 	bytes int64
 }
 
-// readChunks locates, reads and decodes ids, calling fn (serialised) with
-// each chunk's pack name and data or error; fn's error stops it and is
-// returned. Errors of the backend other than a missing object are returned
-// as is.
-func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id ID, pack string, data []byte, err error) error) (readStats, error) {
+// readChunks locates, reads and decodes ids, calling fn (serialised) once per distinct ID with
+// the indexes of ids it is at (ascending), its pack's name and its data or error; fn's error
+// stops it and is returned. Errors of the backend other than a missing object are returned as
+// is.
+func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id ID, pos []int32, pack string, data []byte, err error) error) (readStats, error) {
 	var st readStats
-	seen := make(map[ID]struct{}, len(ids))
-	byPack := map[uint32][]chunkRead{}
-	var packIDs []ID
+	if len(ids) > math.MaxInt32 {
+		return st, fmt.Errorf("repo: %d chunks asked at once", len(ids))
+	}
+	// Located chunks are sorted by pack and place (a chunk asked twice lands next to itself)
+	// rather than grouped through maps: a restore asks for every chunk of the file once.
+	reads := make([]chunkRead, 0, len(ids))
 	type early struct {
 		id     ID
+		pos    []int32
 		stored []byte
 		e      packEntry
 		err    error
 	}
-	var direct []early
+	var (
+		direct   []early
+		directAt map[ID]int
+		packIDs  []ID
+	)
 	r.mu.Lock()
-	for _, id := range ids {
-		if _, dup := seen[id]; dup {
-			continue
-		}
-		seen[id] = struct{}{}
+	for i, id := range ids {
 		loc, ok := r.idx[id]
 		if !ok {
 			if p, pok := r.pending[id]; pok {
-				if p.b != nil {
-					direct = append(direct, early{id: id, stored: p.b.blob(p.e), e: p.e})
-					continue
-				}
-				loc, ok = locOf(p.pack, p.e), true
+				loc, ok = locOf(p.pack, p.e), p.b == nil
 			}
 		}
-		if !ok {
-			var err error
-			if len(r.loadProblems) > 0 {
-				err = corruptf("chunk %s is in no readable index object, and some index objects are damaged", id)
-			} else {
-				err = fmt.Errorf("%w: chunk %s", ErrNotFound, id)
-			}
-			direct = append(direct, early{id: id, err: err})
+		if ok {
+			reads = append(reads, chunkRead{id: id, loc: loc, pos: int32(i)})
 			continue
 		}
-		byPack[loc.pack] = append(byPack[loc.pack], chunkRead{id: id, loc: loc})
+		// In the pack being built, or nowhere (rare): grouped by ID here.
+		if k, dup := directAt[id]; dup {
+			direct[k].pos = append(direct[k].pos, int32(i))
+			continue
+		}
+		if directAt == nil {
+			directAt = map[ID]int{}
+		}
+		directAt[id] = len(direct)
+		d := early{id: id, pos: []int32{int32(i)}}
+		if p, pok := r.pending[id]; pok {
+			d.stored, d.e = p.b.blob(p.e), p.e
+		} else if len(r.loadProblems) > 0 {
+			d.err = corruptf("chunk %s is in no readable index object, and some index objects are damaged", id)
+		} else {
+			d.err = fmt.Errorf("%w: chunk %s", ErrNotFound, id)
+		}
+		direct = append(direct, d)
 	}
 	packIDs = make([]ID, len(r.packs))
 	for i, p := range r.packs {
@@ -191,39 +225,44 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 				err = corruptf("chunk %s in the pack being written: %v", d.id, err)
 			}
 		}
-		if ferr := fn(d.id, "", data, err); ferr != nil {
+		if ferr := fn(d.id, d.pos, "", data, err); ferr != nil {
 			return st, ferr
 		}
 	}
 
-	// Coalesce each pack's chunks into ranges.
+	slices.SortFunc(reads, func(a, b chunkRead) int {
+		return cmp.Or(cmp.Compare(a.loc.pack, b.loc.pack), cmp.Compare(a.loc.off, b.loc.off),
+			cmp.Compare(a.loc.inner, b.loc.inner), bytes.Compare(a.id[:], b.id[:]), cmp.Compare(a.pos, b.pos))
+	})
+	// The positions of reads, in the same order: a chunk's are pos[first:last+1].
+	pos := make([]int32, len(reads))
+	for i, c := range reads {
+		pos[i] = c.pos
+	}
+	// Coalesce each pack's chunks into ranges; a span's chunks are reads[first:end], one
+	// delivery per run of equal IDs.
 	type span struct {
-		pack       ID
-		start, end int64
-		chunks     []chunkRead
+		pack        ID
+		start, end  int64
+		first, last int
 	}
 	var spans []span
-	nums := make([]uint32, 0, len(byPack))
-	for n := range byPack {
-		nums = append(nums, n)
-	}
-	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
-	for _, n := range nums {
-		cs := byPack[n]
-		sort.Slice(cs, func(i, j int) bool { return cs[i].loc.off < cs[j].loc.off })
-		var cur *span
-		for _, c := range cs {
-			s, e := int64(c.loc.off), int64(c.loc.off)+int64(c.loc.length)
-			if cur != nil && s-cur.end <= readGap && e-cur.start <= readMax && s >= cur.start {
+	for i := 0; i < len(reads); i++ {
+		c := reads[i]
+		s, e := int64(c.loc.off), int64(c.loc.off)+int64(c.loc.length)
+		if n := len(spans); n > 0 && i > 0 && reads[i-1].loc.pack == c.loc.pack {
+			cur := &spans[n-1]
+			if s-cur.end <= readGap && e-cur.start <= readMax && s >= cur.start {
 				cur.end = max(cur.end, e)
-				cur.chunks = append(cur.chunks, c)
+				cur.last = i + 1
 				continue
 			}
-			spans = append(spans, span{pack: packIDs[n], start: s, end: e, chunks: []chunkRead{c}})
-			cur = &spans[len(spans)-1]
 		}
+		if i == 0 || reads[i-1].loc.pack != c.loc.pack {
+			st.packs++
+		}
+		spans = append(spans, span{pack: packIDs[c.loc.pack], start: s, end: e, first: i, last: i + 1})
 	}
-	st.packs = len(nums)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -231,13 +270,13 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 		fnMu    sync.Mutex
 		stopErr error
 	)
-	deliver := func(id ID, pack string, data []byte, err error) {
+	deliver := func(id ID, at []int32, pack string, data []byte, err error) {
 		fnMu.Lock()
 		defer fnMu.Unlock()
 		if stopErr != nil {
 			return
 		}
-		if ferr := fn(id, pack, data, err); ferr != nil {
+		if ferr := fn(id, at, pack, data, err); ferr != nil {
 			stopErr = ferr
 			cancel()
 		}
@@ -278,7 +317,12 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 		st.bytes += int64(len(buf))
 		statMu.Unlock()
 		memo := frameMemo{c: r.c, loan: loan}
-		for _, c := range sp.chunks {
+		for k := sp.first; k < sp.last; {
+			c := reads[k]
+			n := k + 1
+			for n < sp.last && reads[n].id == c.id {
+				n++
+			}
 			var data []byte
 			var cerr error
 			o := int64(c.loc.off) - sp.start
@@ -296,7 +340,8 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 					cerr = corruptf("chunk %s in %s: %v", c.id, name, cerr)
 				}
 			}
-			deliver(c.id, name, data, cerr)
+			deliver(c.id, pos[k:n], name, data, cerr)
+			k = n
 		}
 	})
 	if stopErr == nil && ctx.Err() != nil {

@@ -241,7 +241,7 @@ func (r *Repo) checkPack(ctx context.Context, id ID, entries map[ID]packEntry) (
 // damaged or missing chunk and its pack.
 func (r *Repo) VerifyChunks(ctx context.Context, ids []ID) (VerifyReport, error) {
 	var rep VerifyReport
-	st, err := r.readChunks(ctx, ids, nil, func(id ID, pack string, _ []byte, err error) error {
+	st, err := r.readChunks(ctx, ids, nil, func(id ID, _ []int32, pack string, _ []byte, err error) error {
 		rep.Chunks++
 		if err == nil {
 			return nil
