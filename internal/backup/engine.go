@@ -818,97 +818,44 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			os.Remove(tmp.Name())
 		}
 	}()
-	// Batches of chunks are read with GetManyAt (one range read for neighbouring chunks of a
-	// pack, several reads at once) up to restorePrefetch batches ahead of the one written, each
-	// on a goroutine of its own: a batch's frames are decoded one after the other, so with one
-	// batch ahead the decoding kept one core busy while the other waited. A batch is written
-	// in file order straight from the frames it was decoded into, with writev, and hashed from
-	// there too: no copy of the data on the way.
-	type batch struct {
-		refs []ChunkRef
-		data [][]byte   // refs' data, in order
-		loan *repo.Loan // data's frames, until written
-		err  error
-	}
-	var batches []batch
-	for start := 0; start < len(f.Chunks); {
-		end, size := start, int64(0)
-		for end < len(f.Chunks) && end-start < restoreBatchChunks && size < restoreBatchBytes {
-			size += f.Chunks[end].Len
-			end++
-		}
-		b := batch{refs: f.Chunks[start:end]}
-		if pre != nil {
-			if len(pre) != len(f.Chunks) {
-				return fmt.Errorf("%d blocos lidos, o arquivo tem %d", len(pre), len(f.Chunks))
-			}
-			b.data = pre[start:end]
-		}
-		batches = append(batches, b)
-		start = end
-	}
-	fetch := func(b batch) <-chan batch {
-		ch := make(chan batch, 1)
-		if b.data != nil {
-			ch <- b
-			return ch
-		}
-		go func() {
-			ids := make([]repo.ID, len(b.refs))
-			for i, c := range b.refs {
-				ids[i] = c.ID
-			}
-			b.data = make([][]byte, len(ids))
-			b.loan = &repo.Loan{}
-			b.err = s.repo.GetManyAt(ctx, ids, b.loan, func(i int, data []byte) error {
-				b.data[i] = data
-				return nil
-			})
-			ch <- b
-		}()
-		return ch
-	}
-	var pending []<-chan batch
-	defer func() {
-		for _, ch := range pending { // an early return: let the reads ahead end first
-			(<-ch).loan.Release()
-		}
-	}()
-	queued := 0
-	for ; queued < len(batches) && queued < restorePrefetch; queued++ {
-		pending = append(pending, fetch(batches[queued]))
-	}
+	// The chunks come in order from ReadOrdered (each frame read and decoded once, on all
+	// cores, a few frames ahead), in runs written with writev straight from the frames they
+	// were decoded into and hashed from there: no copy of the data on the way.
 	h := sha256.New()
 	var total int64
-	for range batches {
-		b := <-pending[0]
-		pending = pending[1:]
-		if queued < len(batches) {
-			pending = append(pending, fetch(batches[queued]))
-			queued++
-		}
-		err := b.err
+	write := func(first int, data [][]byte) error {
 		n := int64(0)
-		for i, c := range b.refs {
-			if err == nil && int64(len(b.data[i])) != c.Len {
-				err = fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(b.data[i]), c.Len)
+		for k, d := range data {
+			if c := f.Chunks[first+k]; int64(len(d)) != c.Len {
+				return fmt.Errorf("bloco %s: %d bytes, esperado %d", c.ID, len(d), c.Len)
 			}
-			n += c.Len
+			n += int64(len(d))
 		}
-		if err == nil {
-			err = writeBuffers(tmp, b.data)
-		}
-		if err == nil {
-			for _, d := range b.data {
-				h.Write(d)
-			}
-		}
-		b.loan.Release()
-		if err != nil {
+		if err := writeBuffers(tmp, data); err != nil {
 			return err
+		}
+		for _, d := range data {
+			h.Write(d)
 		}
 		total += n
 		p.read.Add(n)
+		return nil
+	}
+	if pre != nil {
+		if len(pre) != len(f.Chunks) {
+			return fmt.Errorf("%d blocos lidos, o arquivo tem %d", len(pre), len(f.Chunks))
+		}
+		if err := write(0, pre); err != nil {
+			return err
+		}
+	} else {
+		ids := make([]repo.ID, len(f.Chunks))
+		for i, c := range f.Chunks {
+			ids[i] = c.ID
+		}
+		if err := s.repo.ReadOrdered(ctx, ids, write); err != nil {
+			return err
+		}
 	}
 	if total != f.Size {
 		return fmt.Errorf("%w: os blocos somam %d bytes, o arquivo tem %d", repo.ErrCorrupt, total, f.Size)
@@ -955,17 +902,6 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	}
 	return os.Rename(tmp.Name(), target)
 }
-
-// A restore reads at most this many chunks, or bytes, at a time, and up to restorePrefetch
-// batches ahead of the one it writes. Each batch's frames stay in memory until written: 16 MiB
-// batches made a restore's heap 55 MB larger (about 0.1 s of CPU faulting that memory in on
-// the bench machine) for no faster reads; two batches of 4 MiB decoded at once keep both
-// cores busy.
-const (
-	restoreBatchChunks = 4096
-	restoreBatchBytes  = 4 << 20
-	restorePrefetch    = 2
-)
 
 // sqliteIntegrity runs PRAGMA quick_check (CheckQuick) or integrity_check (CheckFull) on a file.
 func sqliteIntegrity(ctx context.Context, path, check string) error {

@@ -238,6 +238,11 @@ func checkFlip(t *testing.T, ctx context.Context, f *corruptFixture, kind, name 
 				if err != nil || len(vc.Problems) != 1 {
 					t.Errorf("%s byte %d: VerifyChunks = %+v, %v", name, pos, vc, err)
 				}
+				called := false
+				err = f.r.ReadOrdered(ctx, []ID{id}, func(int, [][]byte) error { called = true; return nil })
+				if !errors.Is(err, ErrCorrupt) || called || !strings.Contains(err.Error(), id.String()) {
+					t.Errorf("%s byte %d: ReadOrdered = %v (fn called: %v), want ErrCorrupt naming %s", name, pos, err, called, id)
+				}
 				rep, _ := f.r.Verify(ctx, true)
 				if !hasProblem(rep, id.String(), name) {
 					t.Errorf("%s byte %d: Verify does not name chunk %s: %q", name, pos, id, rep.Problems)
