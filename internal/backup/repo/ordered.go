@@ -47,7 +47,7 @@ func (r *Repo) ReadOrdered(ctx context.Context, ids []ID, fn func(first int, dat
 	for range min(readWorkers, len(plan.frames)) {
 		wg.Go(func() {
 			for fr := range jobs {
-				fr.decode(ctx, r)
+				fr.decode(ctx, r, ids, plan)
 				close(fr.ready)
 			}
 		})
@@ -152,14 +152,14 @@ type directChunk struct {
 	err  error
 }
 
-// orderedFrame is one frame ReadOrdered decodes: where it is, which of its chunks are wanted
-// (once per index of ids they are at), and (once ready is closed) the decoded frame, every
+// orderedFrame is one frame ReadOrdered decodes: where it is, at which indexes of ids its
+// chunks are wanted, and (once ready is closed) the decoded frame, every
 // wanted chunk in it checked, or the error.
 type orderedFrame struct {
 	pack        ID
 	loc         blobLoc // off, length and flags of the frame
 	first, last int     // the first and last index of ids in it
-	wants       []packEntry
+	wants       []int32 // the indexes of ids in it
 
 	ready  chan struct{}
 	frame  []byte
@@ -223,7 +223,7 @@ func (r *Repo) planOrdered(ids []ID) (*orderedPlan, error) {
 		}
 		fr := plan.frames[f]
 		fr.last = i
-		fr.wants = append(fr.wants, loc.entry(id))
+		fr.wants = append(fr.wants, int32(i))
 		plan.frameOf[i], plan.inner[i], plan.plain[i] = f, loc.inner, loc.plain
 	}
 	r.mu.Unlock()
@@ -241,7 +241,7 @@ func (r *Repo) planOrdered(ids []ID) (*orderedPlan, error) {
 }
 
 // decode reads the frame's stored bytes, decodes them and checks every wanted chunk.
-func (fr *orderedFrame) decode(ctx context.Context, r *Repo) {
+func (fr *orderedFrame) decode(ctx context.Context, r *Repo, ids []ID, plan *orderedPlan) {
 	name := packName(fr.pack)
 	n := int64(fr.loc.length)
 	rc, err := r.be.GetRange(ctx, name, int64(fr.loc.off), n)
@@ -257,10 +257,10 @@ func (fr *orderedFrame) decode(ctx context.Context, r *Repo) {
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotExist):
-		fr.err = corruptf("chunk %s: pack %s is missing", fr.wants[0].id, name)
+		fr.err = corruptf("chunk %s: pack %s is missing", ids[fr.first], name)
 		return
 	case errors.Is(err, storage.ErrInvalidRange) || err == nil && int64(len(buf)) < n:
-		fr.err = corruptf("chunk %s: pack %s is shorter than the index says", fr.wants[0].id, name)
+		fr.err = corruptf("chunk %s: pack %s is shorter than the index says", ids[fr.first], name)
 		return
 	case err != nil:
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -271,7 +271,7 @@ func (fr *orderedFrame) decode(ctx context.Context, r *Repo) {
 	}
 	frame, err := r.c.decodeFrame(buf, fr.loc.flags, &fr.loan)
 	if err != nil {
-		fr.err = corruptf("chunk %s in %s: %v", fr.wants[0].id, name, err)
+		fr.err = corruptf("chunk %s in %s: %v", ids[fr.first], name, err)
 		return
 	}
 	if fr.stored != nil && fr.loc.flags&(flagZstd|flagEncrypted) != 0 {
@@ -281,11 +281,17 @@ func (fr *orderedFrame) decode(ctx context.Context, r *Repo) {
 	}
 	// Every wanted chunk is checked once: sorted by place, a chunk wanted at several indexes
 	// comes up next to itself.
-	slices.SortFunc(fr.wants, func(a, b packEntry) int {
-		return cmp.Or(cmp.Compare(a.inner, b.inner), bytes.Compare(a.id[:], b.id[:]))
+	entry := func(i int32) packEntry {
+		e := fr.loc.entry(ids[i])
+		e.inner, e.plain = plan.inner[i], plan.plain[i]
+		return e
+	}
+	slices.SortFunc(fr.wants, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(plan.inner[a], plan.inner[b]), bytes.Compare(ids[a][:], ids[b][:]))
 	})
-	for w, e := range fr.wants {
-		if w > 0 && e == fr.wants[w-1] {
+	for w, i := range fr.wants {
+		e := entry(i)
+		if w > 0 && e == entry(fr.wants[w-1]) {
 			continue
 		}
 		if _, err := extract(frame, e); err != nil {
