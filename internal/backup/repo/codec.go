@@ -128,6 +128,15 @@ func openAEAD(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
 	return a.Open(nil, sealed[:nonceSize], sealed[nonceSize:], ad)
 }
 
+// openAEADInPlace is openAEAD decrypting into sealed's own storage.
+func openAEADInPlace(a cipher.AEAD, sealed, ad []byte) ([]byte, error) {
+	if len(sealed) < nonceSize+tagSize {
+		return nil, errors.New("too short for nonce and tag")
+	}
+	ct := sealed[nonceSize:]
+	return a.Open(ct[:0], sealed[:nonceSize], ct, ad)
+}
+
 // scratchPool holds buffers for compressed payloads, which Put copies into
 // the pack and then returns.
 var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
@@ -219,8 +228,10 @@ const crcSize = 4
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // decodeFrame reverses encodeFrame: it checks the tag (or the CRC) and
-// decompresses. sizeHint is a lower bound of the plaintext length.
-func (c *codec) decodeFrame(stored []byte, flags uint8, loan *Loan) ([]byte, error) {
+// decompresses. With owned, stored is the caller's to overwrite: an encrypted
+// frame is decrypted in place (the result may alias stored) instead of into a
+// new buffer of its size.
+func (c *codec) decodeFrame(stored []byte, flags uint8, loan *Loan, owned bool) ([]byte, error) {
 	if flags&^knownFlags != 0 {
 		return nil, fmt.Errorf("unknown flags %#x", flags)
 	}
@@ -232,7 +243,11 @@ func (c *codec) decodeFrame(stored []byte, flags uint8, loan *Loan) ([]byte, err
 	}
 	var payload []byte
 	if c.aead != nil {
-		p, err := openAEAD(c.aead, stored, frameAD)
+		open := openAEAD
+		if owned {
+			open = openAEADInPlace
+		}
+		p, err := open(c.aead, stored, frameAD)
 		if err != nil {
 			return nil, fmt.Errorf("decryption failed (authentication tag mismatch): %v", err)
 		}
@@ -281,7 +296,7 @@ func extract(frame []byte, e packEntry) ([]byte, error) {
 
 // decodeBlob decodes the frame stored holds and returns chunk e from it.
 func (c *codec) decodeBlob(stored []byte, e packEntry) ([]byte, error) {
-	frame, err := c.decodeFrame(stored, e.flags, nil)
+	frame, err := c.decodeFrame(stored, e.flags, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +319,7 @@ type frameMemo struct {
 // blob returns chunk e, whose frame's stored bytes are stored.
 func (m *frameMemo) blob(stored []byte, e packEntry) ([]byte, error) {
 	if !m.ok || m.off != e.off || m.length != e.length {
-		m.frame, m.err = m.c.decodeFrame(stored, e.flags, m.loan)
+		m.frame, m.err = m.c.decodeFrame(stored, e.flags, m.loan, false)
 		m.ok, m.off, m.length = true, e.off, e.length
 	}
 	if m.err != nil {

@@ -269,13 +269,13 @@ func (fr *orderedFrame) decode(ctx context.Context, r *Repo, ids []ID, plan *ord
 		fr.err = fmt.Errorf("repo: reading %s: %w", name, err)
 		return
 	}
-	frame, err := r.c.decodeFrame(buf, fr.loc.flags, &fr.loan)
+	frame, err := r.c.decodeFrame(buf, fr.loc.flags, &fr.loan, true)
 	if err != nil {
 		fr.err = corruptf("chunk %s in %s: %v", ids[fr.first], name, err)
 		return
 	}
-	if fr.stored != nil && fr.loc.flags&(flagZstd|flagEncrypted) != 0 {
-		// The frame was decoded (or decrypted) out of the read buffer: give that back now.
+	if fr.stored != nil && fr.loc.flags&flagZstd != 0 {
+		// The frame was decompressed out of the read buffer: give that back now.
 		spanBufs.put(fr.stored)
 		fr.stored = nil
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,7 +13,7 @@ import (
 // orderedFixture stores a "file" of pages the way a backup chain does: a full backup in big
 // frames, then a scattered tenth of the pages changed, stored in frames of their own (each
 // spanning many runs of the file), then a few more changed. It returns the chunk list of the
-// last state and every page's data.
+// last state and every page's data. Random pages in its middle sit in an uncompressed frame.
 func orderedFixture(t *testing.T, r *Repo) ([]ID, map[ID][]byte) {
 	t.Helper()
 	ctx := context.Background()
@@ -51,9 +53,27 @@ func orderedFixture(t *testing.T, r *Repo) ([]ID, map[ID][]byte) {
 		changed = append(changed, file[i])
 	}
 	store(changed, 0)
-	ids := make([]ID, pages)
+	// Random pages at the end, in frames of their own that do not compress: stored as they
+	// are (encrypted or not).
+	rng := rand.New(rand.NewPCG(7, 7))
+	var noise [][]byte
+	for range 40 {
+		p := make([]byte, 4096)
+		for k := range p {
+			p[k] = byte(rng.Uint32())
+		}
+		noise = append(noise, p)
+	}
+	store(noise, 256<<10) // one frame of 160 KiB: a pooled read buffer holds it
+	file = slices.Concat(file[:1500], noise, file[1500:])
+	ids := make([]ID, len(file))
 	for i, p := range file {
 		ids[i] = Hash(p)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if loc := r.idx[ids[1500]]; loc.flags&flagZstd != 0 || loc.length < spanBufMin {
+		t.Fatal("the random pages were compressed: the fixture misses uncompressed frames")
 	}
 	return ids, data
 }
@@ -72,7 +92,7 @@ func TestReadOrdered(t *testing.T) {
 			t.Fatal(err)
 		}
 		data[xid] = extra
-		ids = append(ids[:1500:1500], append([]ID{xid}, ids[1500:]...)...)
+		ids = slices.Insert(ids, 1000, xid)
 
 		plan, err := r.planOrdered(ids)
 		if err != nil {
