@@ -12,7 +12,9 @@
 // about DefaultFrameSize bytes that are compressed together. A chunk counts as stored only once
 // a Flush that follows its Put returned nil: until then a crash loses it,
 // and it is invisible to every other Repo. Restore reads chunks with Get or,
-// faster for many chunks, GetMany; both check every chunk's SHA-256.
+// faster for many chunks, GetMany/GetManyAt (any order) or ReadOrdered (a
+// file's chunks in order, each frame decoded once); all check every chunk's
+// SHA-256.
 // Verify(readData) checks the whole store, VerifyChunks the chunks of one
 // backup; Prune(keep) removes what no backup needs. Open tolerates damaged
 // index objects (Verify reports them, RebuildIndex repairs them from the
