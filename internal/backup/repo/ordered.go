@@ -188,26 +188,15 @@ func (r *Repo) planOrdered(ids []ID) (*orderedPlan, error) {
 	var pendingBlobs []early
 	r.mu.Lock()
 	for i, id := range ids {
-		loc, ok := r.idx[id]
-		if !ok {
-			if p, pok := r.pending[id]; pok {
-				if p.b != nil {
-					pendingBlobs = append(pendingBlobs, early{i: i, id: id, stored: p.b.blob(p.e), e: p.e})
-					plan.frameOf[i] = -1
-					continue
-				}
-				loc, ok = locOf(p.pack, p.e), true
-			}
-		}
-		if !ok {
-			var err error
-			if len(r.loadProblems) > 0 {
-				err = corruptf("chunk %s is in no readable index object, and some index objects are damaged", id)
-			} else {
-				err = fmt.Errorf("%w: chunk %s", ErrNotFound, id)
-			}
+		loc, p, err := r.locateLocked(id)
+		if err != nil {
 			r.mu.Unlock()
 			return nil, err
+		}
+		if p.b != nil {
+			pendingBlobs = append(pendingBlobs, early{i: i, id: id, stored: p.b.blob(p.e), e: p.e})
+			plan.frameOf[i] = -1
+			continue
 		}
 		f := last
 		if f < 0 || plan.frames[f].loc.pack != loc.pack || plan.frames[f].loc.off != loc.off {
@@ -228,10 +217,7 @@ func (r *Repo) planOrdered(ids []ID) (*orderedPlan, error) {
 	}
 	r.mu.Unlock()
 	for _, p := range pendingBlobs {
-		data, err := r.c.decodeBlob(p.stored, p.e)
-		if err != nil {
-			err = corruptf("chunk %s in the pack being written: %v", p.id, err)
-		}
+		data, err := r.decodeBuilding(p.id, p.stored, p.e)
 		if plan.direct == nil {
 			plan.direct = map[int]directChunk{}
 		}
@@ -244,17 +230,8 @@ func (r *Repo) planOrdered(ids []ID) (*orderedPlan, error) {
 func (fr *orderedFrame) decode(ctx context.Context, r *Repo, ids []ID, plan *orderedPlan) {
 	name := packName(fr.pack)
 	n := int64(fr.loc.length)
-	rc, err := r.be.GetRange(ctx, name, int64(fr.loc.off), n)
-	var buf []byte
-	pooled := n >= spanBufMin && n <= spanBufSize
-	if err == nil {
-		if pooled {
-			fr.stored = spanBufs.get(spanBufSize)
-			buf, err = readFullInto(rc, fr.stored[:n])
-		} else {
-			buf, err = readAll(rc, n)
-		}
-	}
+	buf, pooled, err := r.readRange(ctx, name, int64(fr.loc.off), n)
+	fr.stored = pooled
 	switch {
 	case errors.Is(err, storage.ErrNotExist):
 		fr.err = corruptf("chunk %s: pack %s is missing", ids[fr.first], name)

@@ -86,6 +86,23 @@ func (l *Loan) Release() {
 	l.lent = nil
 }
 
+// readRange reads n bytes of the object name from off: into a recycled buffer when n suits one
+// (returned as pooled, to give back to spanBufs once buf is no longer used), else into a buffer
+// of its own. A short object gives the bytes there are (the caller reports the length).
+func (r *Repo) readRange(ctx context.Context, name string, off, n int64) (buf, pooled []byte, err error) {
+	rc, err := r.be.GetRange(ctx, name, off, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n < spanBufMin || n > spanBufSize {
+		buf, err = readAll(rc, n)
+		return buf, nil, err
+	}
+	pooled = spanBufs.get(spanBufSize)
+	buf, err = readFullInto(rc, pooled[:n])
+	return buf, pooled, err
+}
+
 // readFullInto reads exactly len(buf) bytes from rc into buf and closes rc; a short object gives
 // the bytes read (the caller reports the length), a longer one an error.
 func readFullInto(rc io.ReadCloser, buf []byte) ([]byte, error) {
@@ -185,13 +202,8 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 	)
 	r.mu.Lock()
 	for i, id := range ids {
-		loc, ok := r.idx[id]
-		if !ok {
-			if p, pok := r.pending[id]; pok {
-				loc, ok = locOf(p.pack, p.e), p.b == nil
-			}
-		}
-		if ok {
+		loc, p, err := r.locateLocked(id)
+		if err == nil && p.b == nil {
 			reads = append(reads, chunkRead{id: id, loc: loc, pos: int32(i)})
 			continue
 		}
@@ -204,13 +216,9 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 			directAt = map[ID]int{}
 		}
 		directAt[id] = len(direct)
-		d := early{id: id, pos: []int32{int32(i)}}
-		if p, pok := r.pending[id]; pok {
+		d := early{id: id, pos: []int32{int32(i)}, err: err}
+		if err == nil {
 			d.stored, d.e = p.b.blob(p.e), p.e
-		} else if len(r.loadProblems) > 0 {
-			d.err = corruptf("chunk %s is in no readable index object, and some index objects are damaged", id)
-		} else {
-			d.err = fmt.Errorf("%w: chunk %s", ErrNotFound, id)
 		}
 		direct = append(direct, d)
 	}
@@ -224,10 +232,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 		err := d.err
 		var data []byte
 		if err == nil {
-			data, err = r.c.decodeBlob(d.stored, d.e)
-			if err != nil {
-				err = corruptf("chunk %s in the pack being written: %v", d.id, err)
-			}
+			data, err = r.decodeBuilding(d.id, d.stored, d.e)
 		}
 		if ferr := fn(d.id, d.pos, "", data, err); ferr != nil {
 			return st, ferr
@@ -292,18 +297,9 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 		if ctx.Err() != nil {
 			return
 		}
-		rc, err := r.be.GetRange(ctx, name, sp.start, sp.end-sp.start)
-		var buf []byte
-		// Big ranges (a restore's) go into recycled buffers; small ones are read exactly.
-		pooled := sp.end-sp.start >= spanBufMin && sp.end-sp.start <= spanBufSize
-		if err == nil {
-			if pooled {
-				b := spanBufs.get(spanBufSize)
-				defer spanBufs.put(b)
-				buf, err = readFullInto(rc, b[:sp.end-sp.start])
-			} else {
-				buf, err = readAll(rc, sp.end-sp.start)
-			}
+		buf, pooled, err := r.readRange(ctx, name, sp.start, sp.end-sp.start)
+		if pooled != nil {
+			defer spanBufs.put(pooled)
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotExist) && !errors.Is(err, storage.ErrInvalidRange) {
 			fnMu.Lock()
@@ -337,7 +333,7 @@ func (r *Repo) readChunks(ctx context.Context, ids []ID, loan *Loan, fn func(id 
 				cerr = corruptf("chunk %s: pack %s is shorter than the index says", c.id, name)
 			default:
 				data, cerr = memo.blob(buf[o:o+int64(c.loc.length)], c.loc.entry(c.id))
-				if cerr == nil && pooled && c.loc.flags&flagZstd == 0 && c.loc.flags&flagEncrypted == 0 {
+				if cerr == nil && pooled != nil && c.loc.flags&flagZstd == 0 && c.loc.flags&flagEncrypted == 0 {
 					data = bytes.Clone(data) // it is in the pooled read buffer
 				}
 				if cerr != nil {

@@ -810,32 +810,48 @@ func (r *Repo) writeIndex(ctx context.Context, packs []indexPack) (string, error
 // for an unknown chunk.
 func (r *Repo) Get(ctx context.Context, id ID) ([]byte, error) {
 	r.mu.Lock()
-	loc, ok := r.idx[id]
-	if !ok {
-		if p, pok := r.pending[id]; pok {
-			if p.b != nil {
-				stored := p.b.blob(p.e)
-				r.mu.Unlock()
-				data, err := r.c.decodeBlob(stored, p.e)
-				if err != nil {
-					return nil, corruptf("chunk %s in the pack being written: %v", id, err)
-				}
-				return data, nil
-			}
-			loc, ok = locOf(p.pack, p.e), true
-		}
-	}
-	if !ok {
-		probs := r.loadProblems
+	loc, p, err := r.locateLocked(id)
+	if err != nil {
 		r.mu.Unlock()
-		if len(probs) > 0 {
-			return nil, corruptf("chunk %s is in no readable index object, and some index objects are damaged: %s", id, strings.Join(probs, "; "))
-		}
-		return nil, fmt.Errorf("%w: chunk %s", ErrNotFound, id)
+		return nil, err
+	}
+	if p.b != nil {
+		stored := p.b.blob(p.e)
+		r.mu.Unlock()
+		return r.decodeBuilding(id, stored, p.e)
 	}
 	pack := r.packs[loc.pack].id
 	r.mu.Unlock()
 	return r.readBlob(ctx, id, pack, loc)
+}
+
+// locateLocked says where chunk id is (r.mu held): in a written pack, at loc; in the pack
+// being built, when p.b is not nil (p.b.blob(p.e) are its stored bytes); or nowhere, an error
+// wrapping ErrNotFound (or ErrCorrupt when some index objects could not be read).
+func (r *Repo) locateLocked(id ID) (loc blobLoc, p pendingBlob, err error) {
+	if loc, ok := r.idx[id]; ok {
+		return loc, pendingBlob{}, nil
+	}
+	if p, ok := r.pending[id]; ok {
+		if p.b != nil {
+			return blobLoc{}, p, nil
+		}
+		return locOf(p.pack, p.e), pendingBlob{}, nil
+	}
+	if len(r.loadProblems) > 0 {
+		return blobLoc{}, pendingBlob{}, corruptf("chunk %s is in no readable index object, and some index objects are damaged: %s",
+			id, strings.Join(r.loadProblems, "; "))
+	}
+	return blobLoc{}, pendingBlob{}, fmt.Errorf("%w: chunk %s", ErrNotFound, id)
+}
+
+// decodeBuilding decodes chunk id from its stored bytes in the pack being built.
+func (r *Repo) decodeBuilding(id ID, stored []byte, e packEntry) ([]byte, error) {
+	data, err := r.c.decodeBlob(stored, e)
+	if err != nil {
+		return nil, corruptf("chunk %s in the pack being written: %v", id, err)
+	}
+	return data, nil
 }
 
 // readBlob reads and decodes one chunk.
