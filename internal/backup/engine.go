@@ -818,10 +818,11 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			os.Remove(tmp.Name())
 		}
 	}()
-	// The chunks come in order from ReadOrdered (each frame read and decoded once, on all
+	// The chunks come in order from ReadOrderedSum (each frame read and decoded once, on all
 	// cores, a few frames ahead), in runs written with writev straight from the frames they
-	// were decoded into and hashed from there: no copy of the data on the way.
-	h := sha256.New()
+	// were decoded into: no copy of the data on the way. It checks the whole file's SHA-256
+	// as it goes (which covers every chunk); chunks read beforehand (pre) were checked one by
+	// one, and the file's SHA-256 is checked here.
 	var total int64
 	write := func(first int, data [][]byte) error {
 		n := int64(0)
@@ -834,9 +835,6 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		if err := writeBuffers(tmp, data); err != nil {
 			return err
 		}
-		for _, d := range data {
-			h.Write(d)
-		}
 		total += n
 		p.read.Add(n)
 		return nil
@@ -848,12 +846,23 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		if err := write(0, pre); err != nil {
 			return err
 		}
+		h := sha256.New()
+		for _, d := range pre {
+			h.Write(d)
+		}
+		if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA256 {
+			return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, sum, f.SHA256)
+		}
 	} else {
+		want, err := hex.DecodeString(f.SHA256)
+		if err != nil || len(want) != sha256.Size {
+			return fmt.Errorf("%w: SHA-256 inválido no manifesto: %q", repo.ErrCorrupt, f.SHA256)
+		}
 		ids := make([]repo.ID, len(f.Chunks))
 		for i, c := range f.Chunks {
 			ids[i] = c.ID
 		}
-		if err := s.repo.ReadOrdered(ctx, ids, write); err != nil {
+		if err := s.repo.ReadOrderedSum(ctx, ids, [sha256.Size]byte(want), write); err != nil {
 			return err
 		}
 	}
@@ -874,9 +883,6 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 				<-synced // an early return: let the sync end before the file is closed
 			}
 		}()
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != f.SHA256 {
-		return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, sum, f.SHA256)
 	}
 	if err := tmp.Chmod(fs.FileMode(f.Mode) & 0o777); err != nil {
 		return err

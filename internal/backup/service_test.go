@@ -315,7 +315,18 @@ func TestRoundTripPostgres(t *testing.T) { roundTrip(t, testenv.FreshPostgresURL
 
 // TestCorruptionDetected: one flipped byte in any stored object makes verificar fail and the
 // restore of a backup that reads it fail.
-func TestCorruptionDetected(t *testing.T) {
+func TestCorruptionDetected(t *testing.T) { corruptionDetected(t) }
+
+// TestCorruptionDetectedBigFile is TestCorruptionDetected with the file restored as a big one
+// (read by ReadOrderedSum, checked as a whole) rather than in a group of small ones.
+func TestCorruptionDetectedBigFile(t *testing.T) {
+	old := restoreBigFile
+	restoreBigFile = 64 << 10
+	t.Cleanup(func() { restoreBigFile = old })
+	corruptionDetected(t)
+}
+
+func corruptionDetected(t *testing.T) {
 	e := newEnv(t, "")
 	e.write("x.bin", strings.Repeat("dados importantes ", 100_000))
 	m := e.backupNow(Full)

@@ -243,6 +243,11 @@ func checkFlip(t *testing.T, ctx context.Context, f *corruptFixture, kind, name 
 				if !errors.Is(err, ErrCorrupt) || called || !strings.Contains(err.Error(), id.String()) {
 					t.Errorf("%s byte %d: ReadOrdered = %v (fn called: %v), want ErrCorrupt naming %s", name, pos, err, called, id)
 				}
+				// A chunk's ID is the SHA-256 of its data: the sum of a one-chunk read.
+				err = f.r.ReadOrderedSum(ctx, []ID{id}, id, func(int, [][]byte) error { return nil })
+				if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), id.String()) {
+					t.Errorf("%s byte %d: ReadOrderedSum = %v, want ErrCorrupt naming %s", name, pos, err, id)
+				}
 				rep, _ := f.r.Verify(ctx, true)
 				if !hasProblem(rep, id.String(), name) {
 					t.Errorf("%s byte %d: Verify does not name chunk %s: %q", name, pos, id, rep.Problems)
