@@ -356,6 +356,11 @@ func TestShutdownTimeoutEndsStuckRequests(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit code %d, want 1 when requests had to be cut", code)
 	}
+	// The cut requests must not eat the workers' time: they stop, and the store closes after
+	// them (else they go on writing to the data folder after Run returned).
+	if strings.Contains(in.logs.String(), "did not stop in time") {
+		t.Errorf("background workers were left running:\n%s", in.logs)
+	}
 }
 
 func runCmd(t *testing.T, env map[string]string, args ...string) (int, string, string) {

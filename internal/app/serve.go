@@ -180,9 +180,18 @@ func (w *workers) stop(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return errors.New("background workers did not stop in time")
+		select {
+		case <-done: // both ready: the workers did stop
+			return nil
+		default:
+			return errors.New("background workers did not stop in time")
+		}
 	}
 }
+
+// shutdownReserve is the part of the shutdown timeout kept for the background workers and the
+// store after the requests: a quarter of it, at most 1 s.
+func shutdownReserve(timeout time.Duration) time.Duration { return min(timeout/4, time.Second) }
 
 // serve runs the service until ctx is cancelled, then shuts down
 // gracefully: /readyz turns 503, after PAINEL_SHUTDOWN_DELAY the listener
@@ -330,15 +339,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, h hooks) e
 		runErr = fmt.Errorf("http server: %w", err)
 	}
 
-	// The whole shutdown, delay included, fits in the timeout.
+	// The whole shutdown, delay included, fits in the timeout. Requests get all of it but a
+	// reserve (a quarter, at most 1 s) kept for the background workers and the store: requests
+	// that have to be cut must not leave the workers, cancelled only after them, no time to
+	// return (the service would close the store under them and exit while they still write to
+	// the data folder).
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	hctx, hcancel := context.WithTimeout(sctx, cfg.ShutdownTimeout-shutdownReserve(cfg.ShutdownTimeout))
+	defer hcancel()
 	srv.SetShuttingDown()
 	if cfg.ShutdownDelay > 0 && runErr == nil {
 		log.Info("readiness off; waiting before closing the listener", "delay", cfg.ShutdownDelay)
 		time.Sleep(cfg.ShutdownDelay)
 	}
-	if err := hs.Shutdown(sctx); err != nil {
+	if err := hs.Shutdown(hctx); err != nil {
 		log.Warn("in-flight requests did not finish in time; closing their connections", "error", err)
 		_ = hs.Close()
 		runErr = errors.Join(runErr, fmt.Errorf("shutdown: %w", err))
