@@ -80,7 +80,7 @@ func (s *Service) collect(ctx context.Context, tmp string, fontes []string, ref 
 		out = append(out, source{abs: dump, rel: "banco/postgres.dump", info: fi, temp: true})
 	}
 	skip := map[string]bool{}
-	for _, p := range []string{s.opts.StoreDir, s.opts.RestoreDir, s.opts.TempDir, tmp} {
+	for _, p := range []string{s.opts.StoreDir, s.opts.RestoreDir, s.opts.TempDir, s.opts.CacheDir, tmp} {
 		if p != "" {
 			skip[filepath.Clean(p)] = true
 		}
@@ -241,12 +241,16 @@ func sameStat(ref FileEntry, info fs.FileInfo) bool {
 // file is split by content. The chunks go through a repo.Batch, which hashes them here and
 // compresses the new ones together in frames on other goroutines; the whole-file SHA-256 and
 // MD5 are computed on a goroutine of their own.
-func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileEntry, error) {
+//
+// A SQLite file's pages are fingerprinted (pageCache); with the fingerprints the parent backup
+// (parent, whose state of the file is ref) recorded, a page that did not change takes its chunk
+// from ref unhashed. The fingerprints are returned for the cache (nil for other files).
+func (s *Service) storeFile(ctx context.Context, src source, p *progress, ref FileEntry, parent string) (FileEntry, []byte, error) {
 	var f *os.File
 	if !src.sqlite {
 		var err error
 		if f, err = os.Open(src.abs); err != nil {
-			return FileEntry{}, err
+			return FileEntry{}, nil, err
 		}
 		defer f.Close()
 	}
@@ -263,13 +267,33 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 	fh := newFileHasher(true)
 	defer fh.stop()
 	batch := s.repo.NewBatch(ctx, 0)
+	var fps, prev []byte
+	if src.sqlite && s.pages != nil {
+		fps = make([]byte, 0, cap(e.Chunks)*fingerprintLen)
+		if parent != "" && ref.SQLite {
+			prev = s.pages.load(parent, src.rel, ref)
+		}
+	}
 	put := func(c chunk.Chunk) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		id, err := batch.Add(c.Data)
-		if err != nil {
-			return err
+		var id repo.ID
+		reused := false
+		if fps != nil {
+			i := len(e.Chunks)
+			fps = s.pages.fingerprint(fps, c.Data)
+			if k := i * fingerprintLen; k < len(prev) && ref.Chunks[i].Len == int64(len(c.Data)) &&
+				string(fps[k:k+fingerprintLen]) == string(prev[k:k+fingerprintLen]) {
+				id, reused = ref.Chunks[i].ID, true
+				reusedPages.Add(1)
+			}
+		}
+		if !reused {
+			var err error
+			if id, err = batch.Add(c.Data); err != nil {
+				return err
+			}
 		}
 		if src.sqlite {
 			fh.Write(c.Data) // CDC chunks are hashed as they are read, below
@@ -291,10 +315,10 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress) (FileE
 		err = berr
 	}
 	if err != nil {
-		return FileEntry{}, fmt.Errorf("%s: %w", src.rel, err)
+		return FileEntry{}, nil, fmt.Errorf("%s: %w", src.rel, err)
 	}
 	e.SHA256, e.MD5 = fh.sums()
-	return e, nil
+	return e, fps, nil
 }
 
 // fileHasher computes a file's SHA-256 and MD5. Up to one block (fileHashBlock bytes) is hashed
@@ -509,6 +533,7 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 
 	p.setPhase("copiando")
 	now := state{}
+	fingerprints := map[string][]byte{} // by path: the pages' fingerprints, for pageCache
 	for _, src := range sources {
 		r, ok := ref[src.rel]
 		if unchanged(r, ok, src) {
@@ -516,12 +541,15 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 			p.files.Add(1)
 			continue
 		}
-		e, err := s.storeFile(ctx, src, p)
+		e, fps, err := s.storeFile(ctx, src, p, r, m.Pai)
 		if errors.Is(err, fs.ErrNotExist) && !src.temp {
 			continue // deleted since the walk
 		}
 		if err != nil {
 			return nil, err
+		}
+		if fps != nil {
+			fingerprints[src.rel] = fps
 		}
 		sameContent := ok && r.SHA256 == e.SHA256 && r.Size == e.Size
 		if sameContent && (src.temp || (r.Mode == e.Mode && r.MTime.Equal(e.MTime))) {
@@ -569,7 +597,37 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 	s.mu.Lock()
 	s.catalog[m.ID] = m
 	s.mu.Unlock()
+	s.savePages(m, now, fingerprints)
 	return m, nil
+}
+
+// reusedPages counts the pages storeFile took from the parent by fingerprint (for tests).
+var reusedPages atomic.Int64
+
+// savePages records the page fingerprints of backup m's SQLite files in the page cache and
+// drops those of older backups but the latest full (the parent of the next differential).
+// Failing only costs the next backup time: it is logged.
+func (s *Service) savePages(m *Manifest, now state, fps map[string][]byte) {
+	if s.pages == nil {
+		return
+	}
+	keep := map[string]bool{m.ID: true}
+	s.mu.Lock()
+	_, full := s.parentFor(Differential)
+	s.mu.Unlock()
+	keep[full] = true
+	if err := s.pages.keep(keep); err != nil {
+		s.log.Warn("backup: cleaning the page fingerprint cache", "error", err)
+	}
+	for path, f := range fps {
+		e, ok := now[path]
+		if !ok {
+			continue
+		}
+		if err := s.pages.save(m.ID, e, f); err != nil {
+			s.log.Warn("backup: saving page fingerprints", "path", path, "error", err)
+		}
+	}
 }
 
 // parentFor returns the parent and the chain's full for a new backup of tipo (caller holds mu).

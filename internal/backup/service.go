@@ -39,6 +39,7 @@ type Options struct {
 	StoreDir     string // the local backup store, excluded from the data folder backup ("" for S3)
 	RestoreDir   string // restore destinations are resolved under it
 	TempDir      string // snapshots and dumps (default: DataDir/.tmp-backup)
+	CacheDir     string // page fingerprints of the last backups (pageCache; default: TempDir/cache)
 	Backend      storage.Backend
 	Passphrase   string
 	// Compression is the zstd level of new data, 1 (fastest) to 4 (best); 0: the store's
@@ -63,6 +64,9 @@ type Service struct {
 	log  *slog.Logger
 	now  func() time.Time
 	repo *repo.Repo
+	// pages is the page-fingerprint cache (nil when its folder cannot be used); only the job
+	// running a backup uses it.
+	pages *pageCache
 
 	mu       sync.Mutex
 	catalog  map[string]*Manifest
@@ -136,12 +140,20 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	if err := os.MkdirAll(o.TempDir, 0o700); err != nil {
 		return nil, err
 	}
+	if o.CacheDir == "" {
+		o.CacheDir = filepath.Join(o.TempDir, "cache")
+	}
 	if o.RestoreDir != "" {
 		if err := os.MkdirAll(o.RestoreDir, 0o700); err != nil {
 			return nil, err
 		}
 	}
 	s := &Service{st: st, opts: o, log: o.Log, now: o.Now, jobs: map[string]*Job{}}
+	if pc, err := openPageCache(o.CacheDir); err != nil {
+		o.Log.Warn("backup: page fingerprint cache unavailable; every page will be hashed", "dir", o.CacheDir, "error", err)
+	} else {
+		s.pages = pc
+	}
 	// The catalogue is read while the store's index loads (they take about as long).
 	loaded := false
 	r, err := repo.OpenOrInit(ctx, o.Backend, repo.Options{Passphrase: o.Passphrase, Level: o.Compression,
