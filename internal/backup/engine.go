@@ -890,7 +890,7 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			}
 			n += int64(len(d))
 		}
-		if err := writeBuffers(tmp, data); err != nil {
+		if err := writeBuffers(tmp, total, data); err != nil {
 			return err
 		}
 		total += n

@@ -10,21 +10,37 @@ import (
 // maxIovecs is how many buffers one writev(2) takes (IOV_MAX on Linux).
 const maxIovecs = 1024
 
-// maxWriteBytes is the most one writev(2) writes. The page cache sizes the folios it allocates
-// for a write by the write's length: a write of 2 MiB or more at a 2 MiB boundary gets 2 MiB
-// folios, which the allocator takes from whole free 2 MiB blocks. On a VM that hands such
-// blocks back to the host (free page reporting, as on the machine the benchmarks run on),
-// those are the blocks the host has reclaimed, and the first touch of each of their pages
-// faults in the host: writing a 421 MB file 4 MiB at a time cost 1.0-1.1 s of system time,
-// 1 MiB (or 256 KiB, or 64 KiB) at a time 0.06-0.09 s, after the same churn (1.1 GB of files
-// written and deleted 15 s before). Elsewhere a 1 MiB write costs no more than a bigger one.
-const maxWriteBytes = 1 << 20
+// maxWriteBytes is the most one writev(2) writes, and writeCut where writes are cut: a write
+// never spans an offset of writeCut + k*maxWriteBytes. The page cache sizes the folios it
+// allocates for a write by the write's length and by how its offset is aligned: a write of 1
+// MiB at a 1 MiB boundary gets 1 MiB folios (2 MiB ones for 2 MiB and more), which the
+// allocator takes from whole free blocks. On a VM that hands free 2 MiB blocks back to the
+// host (free page reporting, as on the machine the benchmarks run on), those are the blocks the
+// host has reclaimed, and the first touch of each of their pages faults in the host. Writing
+// a 421 MB file with dd 1 MiB at a time cost 0.06-0.97 s of system time (five runs: 0.06,
+// 0.08, 0.58, 0.71, 0.71), 4 MiB at a time ~1 s; the same 1 MiB writes shifted by one page
+// (dd seek=4096) 0.06-0.08 s in every run. Cut one page off the 1 MiB boundaries, a write's
+// folios grow from one page at its start to at most 512 KiB (the largest aligned block inside
+// it), and those come from the allocator's smaller free blocks. restic's restore, which writes
+// its ~1 MiB blobs at arbitrary offsets, gets small folios the same way.
+const (
+	maxWriteBytes = 1 << 20
+	writeCut      = 4096
+)
 
-// writeBuffers writes bufs to f in order, at its current offset, with as few writev(2) calls as
-// it takes (each of at most maxIovecs buffers and maxWriteBytes bytes): a restore's chunks go
-// from the frames they were decoded into straight to the page cache, without being gathered
-// into a buffer first.
-func writeBuffers(f *os.File, bufs [][]byte) error {
+// writeLimit is how much a write from file offset pos may take before the next cut.
+func writeLimit(pos int64) int {
+	if pos < writeCut {
+		return int(writeCut - pos)
+	}
+	return maxWriteBytes - int((pos-writeCut)%maxWriteBytes)
+}
+
+// writeBuffers writes bufs to f in order, at its current offset pos, with as few writev(2)
+// calls as it takes (each of at most maxIovecs buffers, cut at the offsets writeCut +
+// k*maxWriteBytes): a restore's chunks go from the frames they were decoded into straight to
+// the page cache, without being gathered into a buffer first.
+func writeBuffers(f *os.File, pos int64, bufs [][]byte) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -36,7 +52,7 @@ func writeBuffers(f *os.File, bufs [][]byte) error {
 		if len(bufs) == 0 {
 			return nil
 		}
-		iov = nextWrite(iov[:0], bufs, off)
+		iov = nextWrite(iov[:0], bufs, off, writeLimit(pos))
 		var n int
 		var werr error
 		if err := rc.Write(func(fd uintptr) bool {
@@ -55,22 +71,23 @@ func writeBuffers(f *os.File, bufs [][]byte) error {
 		if n == 0 {
 			return &os.PathError{Op: "writev", Path: f.Name(), Err: io.ErrShortWrite}
 		}
+		pos += int64(n)
 		bufs, off = advance(bufs, off, n)
 	}
 }
 
 // nextWrite appends to iov what the next writev(2) writes: bufs from byte off of bufs[0] on,
-// at most maxIovecs buffers and maxWriteBytes bytes (a longer buffer is cut).
-func nextWrite(iov, bufs [][]byte, off int) [][]byte {
+// at most maxIovecs buffers and limit bytes (a longer buffer is cut).
+func nextWrite(iov, bufs [][]byte, off, limit int) [][]byte {
 	size := 0
 	for k, b := range bufs {
-		if len(iov) == maxIovecs || size == maxWriteBytes {
+		if len(iov) == maxIovecs || size == limit {
 			break
 		}
 		if k == 0 {
 			b = b[off:]
 		}
-		b = b[:min(len(b), maxWriteBytes-size)]
+		b = b[:min(len(b), limit-size)]
 		iov = append(iov, b)
 		size += len(b)
 	}

@@ -7,8 +7,9 @@ import (
 )
 
 // TestNextWriteAdvance: the writes writeBuffers issues stay within maxIovecs buffers and
-// maxWriteBytes bytes, and, whatever part of each the kernel takes, they put every byte in
-// order (buffers longer than a write, empty ones, runs of tiny ones).
+// maxWriteBytes bytes, span no cut (writeCut + k*maxWriteBytes), and, whatever part of each the
+// kernel takes, they put every byte in order (buffers longer than a write, empty ones, runs of
+// tiny ones).
 func TestNextWriteAdvance(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	pool := make([]byte, 3*maxWriteBytes)
@@ -36,18 +37,24 @@ func TestNextWriteAdvance(t *testing.T) {
 		got := make([]byte, 0, len(want))
 		var iov [][]byte
 		off := 0
+		pos := int64(rng.IntN(3 * maxWriteBytes)) // where the file's offset starts
 		for {
 			bufs, off = advance(bufs, off, 0)
 			if len(bufs) == 0 {
 				break
 			}
-			iov = nextWrite(iov[:0], bufs, off)
+			iov = nextWrite(iov[:0], bufs, off, writeLimit(pos))
 			size := 0
 			for _, b := range iov {
 				size += len(b)
 			}
 			if len(iov) > maxIovecs || size > maxWriteBytes || size == 0 {
 				t.Fatalf("trial %d: a write of %d buffers, %d bytes", trial, len(iov), size)
+			}
+			for c := int64(writeCut); c < pos+int64(size); c += maxWriteBytes {
+				if c > pos {
+					t.Fatalf("trial %d: a write of %d bytes at %d spans the cut at %d", trial, size, pos, c)
+				}
 			}
 			n := size
 			if trial%2 == 1 {
@@ -61,6 +68,7 @@ func TestNextWriteAdvance(t *testing.T) {
 					break
 				}
 			}
+			pos += int64(n)
 			bufs, off = advance(bufs, off, n)
 		}
 		if !bytes.Equal(got, want) {

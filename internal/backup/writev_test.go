@@ -25,10 +25,10 @@ func TestWriteBuffers(t *testing.T) {
 		bufs = append(bufs, b)
 		want = append(want, b...)
 	}
-	if err := writeBuffers(f, bufs); err != nil {
+	if err := writeBuffers(f, 5, bufs); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeBuffers(f, nil); err != nil {
+	if err := writeBuffers(f, int64(len(want)), nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(f.Name())
@@ -41,7 +41,7 @@ func TestWriteBuffers(t *testing.T) {
 
 	// A closed file is an error, not a panic.
 	f.Close()
-	if err := writeBuffers(f, [][]byte{[]byte("x")}); err == nil {
+	if err := writeBuffers(f, 0, [][]byte{[]byte("x")}); err == nil {
 		t.Fatal("writeBuffers to a closed file succeeded")
 	}
 }
