@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -44,9 +45,22 @@ func TestManifestChunkLists(t *testing.T) {
 	if !reflect.DeepEqual(got.Arquivos, m.Arquivos) {
 		t.Fatalf("round trip changed the files:\n%+v\nwant\n%+v", got.Arquivos[1], m.Arquivos[1])
 	}
-	if per := float64(len(b)) / float64(len(chunks)+len(patch)); per > 60 {
+	if per := float64(len(b)) / float64(len(chunks)+len(patch)); per > 40 {
 		t.Errorf("%.0f bytes per chunk in the manifest", per)
 	}
+	// Version 2: the lists as base64 strings inside one JSON document.
+	b2, err := m.encodeJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = decodeManifest(b2)
+	if err != nil {
+		t.Fatalf("version 2 manifest: %v", err)
+	}
+	if !reflect.DeepEqual(got.Arquivos, m.Arquivos) {
+		t.Fatal("a version 2 manifest reads differently")
+	}
+	b = b2
 
 	// Version 1: the same lists as arrays of objects with hexadecimal IDs.
 	type v1chunk struct {
@@ -104,5 +118,73 @@ func TestManifestChunkLists(t *testing.T) {
 	b, _ = m.encode()
 	if _, err := decodeManifest(b); err == nil {
 		t.Error("chunks that do not add up to the size accepted")
+	}
+}
+
+// TestManifestBinaryDamage: a version 3 manifest cut anywhere, with a byte changed in its
+// binary part, with bytes added, or with lists inside its JSON part, is refused without a
+// panic.
+func TestManifestBinaryDamage(t *testing.T) {
+	var chunks ChunkList
+	var size int64
+	for i := range 50 {
+		chunks = append(chunks, ChunkRef{ID: repo.Hash([]byte{byte(i)}), Len: int64(100 + i)})
+		size += int64(100 + i)
+	}
+	sum := strings.Repeat("b", 64)
+	m := Manifest{Versao: manifestVersion, ID: "20261129t120000000z-abcdef", Tipo: Incremental,
+		Pai: "20261129t110000000z-abcdef", Completo: "20261129t100000000z-abcdef", Fontes: []string{},
+		Arquivos: []FileEntry{
+			{FileSummary: FileSummary{Path: "a.db", Size: size, SHA256: sum}, Chunks: chunks},
+			{FileSummary: FileSummary{Path: "b.db", Size: 9, SHA256: sum, Delta: true, NChunks: 60},
+				Chunks: ChunkList{}, Patch: PatchList{{I: 3, ChunkRef: chunks[0]}, {I: 59, ChunkRef: chunks[1]}}},
+		}}
+	b, err := m.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeManifest(b); err != nil {
+		t.Fatal(err)
+	}
+	for n := range len(b) {
+		if _, err := decodeManifest(b[:n]); err == nil {
+			t.Fatalf("manifest cut at %d of %d bytes accepted", n, len(b))
+		}
+	}
+	if _, err := decodeManifest(append(append([]byte(nil), b...), 0)); err == nil {
+		t.Fatal("manifest with a byte added accepted")
+	}
+	n, k := binary.Uvarint(b[len(manifestMagic):])
+	jsEnd := len(manifestMagic) + k + int(n)
+	if k <= 0 || b[jsEnd-1] != '}' {
+		t.Fatal("no JSON part")
+	}
+	// A changed byte in the binary part: refused, or read as other valid lists (an ID byte),
+	// never a panic; flags, lengths and counts that do not fit are refused.
+	for i := jsEnd; i < len(b); i++ {
+		for _, x := range []byte{0x01, 0x80, 0xff} {
+			bad := append([]byte(nil), b...)
+			bad[i] ^= x
+			decodeManifest(bad)
+		}
+	}
+	bad := append([]byte(nil), b...)
+	bad[jsEnd] = 4 // unknown flag on the first file
+	if _, err := decodeManifest(bad); err == nil {
+		t.Fatal("unknown list flags accepted")
+	}
+	// Lists inside the JSON part of a version 3 manifest are refused.
+	withLists, _ := m.encodeJSON()
+	in := append([]byte(manifestMagic), binary.AppendUvarint(nil, uint64(len(withLists)))...)
+	in = append(in, withLists...)
+	in = append(in, b[jsEnd:]...)
+	if _, err := decodeManifest(in); err == nil {
+		t.Fatal("lists inside the JSON part accepted")
+	}
+	// A length of the JSON part past the end is refused.
+	over := append([]byte(manifestMagic), binary.AppendUvarint(nil, uint64(len(b)))...)
+	over = append(over, b[len(manifestMagic)+1:]...)
+	if _, err := decodeManifest(over); err == nil {
+		t.Fatal("JSON length past the end accepted")
 	}
 }
