@@ -57,12 +57,11 @@ func TestBatchFramesRoundTrip(t *testing.T) {
 
 			// Frames really hold several chunks: far fewer distinct offsets than chunks.
 			frames := map[[2]uint32]bool{}
-			r.mu.Lock()
-			for _, loc := range r.idx {
+			locs := r.allLocs()
+			for _, loc := range locs {
 				frames[[2]uint32{loc.pack, loc.off}] = true
 			}
-			nChunks := len(r.idx)
-			r.mu.Unlock()
+			nChunks := len(locs)
 			if nChunks != len(data) {
 				t.Fatalf("%d chunks indexed, want %d distinct", nChunks, len(data))
 			}

@@ -90,7 +90,7 @@ func newCorruptFixture(t *testing.T, be storage.Backend, pass string) *corruptFi
 		t.Fatal(err)
 	}
 	for id := range f.data {
-		loc := f.r.idx[id]
+		loc := f.r.testLoc(id)
 		f.packOf[id] = packName(f.r.packs[loc.pack].id)
 		f.where[id] = struct{ pack, off, end int64 }{0, int64(loc.off), int64(loc.off) + int64(loc.length)}
 	}

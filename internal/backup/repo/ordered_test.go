@@ -75,7 +75,7 @@ func orderedFixture(t *testing.T, r *Repo) ([]ID, map[ID][]byte) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if loc := r.idx[ids[1500]]; loc.flags&flagZstd != 0 || loc.length < spanBufMin {
+	if loc := r.testLoc(ids[1500]); loc.flags&flagZstd != 0 || loc.length < spanBufMin {
 		t.Fatal("the random pages were compressed: the fixture misses uncompressed frames")
 	}
 	return ids, data
@@ -104,7 +104,7 @@ func TestReadOrdered(t *testing.T) {
 		frames := map[[2]uint32]bool{}
 		r.mu.Lock()
 		for _, id := range ids {
-			if loc, ok := r.idx[id]; ok {
+			if loc, ok := r.testLocOK(id); ok {
 				frames[[2]uint32{loc.pack, loc.off}] = true
 			}
 		}
@@ -201,7 +201,7 @@ func TestReadOrderedErrors(t *testing.T) {
 	// first): every run before it arrives, then the error.
 	last := ids[len(ids)-2]
 	r.mu.Lock()
-	loc := r.idx[last]
+	loc := r.testLoc(last)
 	name := packName(r.packs[loc.pack].id)
 	r.mu.Unlock()
 	m.mu.Lock()
@@ -264,7 +264,7 @@ func TestReadOrderedSum(t *testing.T) {
 	// damaged page, the sum fails, and the error names that page.
 	victim := ids[1520]
 	r.mu.Lock()
-	loc := r.idx[victim]
+	loc := r.testLoc(victim)
 	name := packName(r.packs[loc.pack].id)
 	r.mu.Unlock()
 	if loc.flags&flagZstd != 0 {

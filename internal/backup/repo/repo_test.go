@@ -379,7 +379,7 @@ func TestConcurrentPut(t *testing.T) {
 		// Blob bytes = added bytes (pack size = blobs + headers).
 		var blobBytes int64
 		for id := range seen {
-			blobBytes += int64(r2.idx[id].length)
+			blobBytes += int64(r2.testLoc(id).length)
 		}
 		if blobBytes != addedBytes.Load() || rep.UnindexedPacks != 0 {
 			t.Fatalf("added %d bytes, blobs take %d; report %+v", addedBytes.Load(), blobBytes, rep)
