@@ -577,6 +577,14 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 	if m.Arquivos == nil {
 		m.Arquivos = []FileEntry{}
 	}
+	// The page fingerprints are written while the store is flushed (an entry of a backup that
+	// then fails is never looked up, and is removed by the next keepPages).
+	pagesSaved := make(chan struct{})
+	go func() {
+		defer close(pagesSaved)
+		s.savePages(m.ID, now, fingerprints)
+	}()
+	defer func() { <-pagesSaved }()
 	p.setPhase("gravando")
 	if err := s.repo.Flush(ctx); err != nil {
 		return nil, err
@@ -597,36 +605,42 @@ func (s *Service) runBackup(ctx context.Context, tipo string, cfg Config, p *pro
 	s.mu.Lock()
 	s.catalog[m.ID] = m
 	s.mu.Unlock()
-	s.savePages(m, now, fingerprints)
+	<-pagesSaved
+	s.keepPages(m)
 	return m, nil
 }
 
 // reusedPages counts the pages storeFile took from the parent by fingerprint (for tests).
 var reusedPages atomic.Int64
 
-// savePages records the page fingerprints of backup m's SQLite files in the page cache and
-// drops those of older backups but the latest full (the parent of the next differential).
+// savePages records the page fingerprints of backup id's SQLite files in the page cache.
 // Failing only costs the next backup time: it is logged.
-func (s *Service) savePages(m *Manifest, now state, fps map[string][]byte) {
+func (s *Service) savePages(id string, now state, fps map[string][]byte) {
 	if s.pages == nil {
 		return
-	}
-	keep := map[string]bool{m.ID: true}
-	s.mu.Lock()
-	_, full := s.parentFor(Differential)
-	s.mu.Unlock()
-	keep[full] = true
-	if err := s.pages.keep(keep); err != nil {
-		s.log.Warn("backup: cleaning the page fingerprint cache", "error", err)
 	}
 	for path, f := range fps {
 		e, ok := now[path]
 		if !ok {
 			continue
 		}
-		if err := s.pages.save(m.ID, e, f); err != nil {
+		if err := s.pages.save(id, e, f); err != nil {
 			s.log.Warn("backup: saving page fingerprints", "path", path, "error", err)
 		}
+	}
+}
+
+// keepPages drops from the page cache the fingerprints of every backup but m and the latest
+// full (the parent of the next differential).
+func (s *Service) keepPages(m *Manifest) {
+	if s.pages == nil {
+		return
+	}
+	s.mu.Lock()
+	_, full := s.parentFor(Differential)
+	s.mu.Unlock()
+	if err := s.pages.keep(map[string]bool{m.ID: true, full: true}); err != nil {
+		s.log.Warn("backup: cleaning the page fingerprint cache", "error", err)
 	}
 }
 
