@@ -2,12 +2,13 @@ package repo
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 )
 
 // packEntry describes one chunk of a pack: where its frame is stored and
@@ -234,9 +235,13 @@ func (r *reader) entries() []packEntry {
 // and that frames do not overlap (the chunks of one frame share its offset,
 // length and flags).
 func checkEntries(entries []packEntry, limit int64) error {
-	s := make([]packEntry, len(entries))
-	copy(s, entries)
-	sort.Slice(s, func(i, j int) bool { return s[i].off < s[j].off })
+	s := entries
+	byOffset := func(a, b packEntry) int { return cmp.Compare(a.off, b.off) }
+	if !slices.IsSortedFunc(s, byOffset) {
+		// Packs list their chunks in the order they were written: a copy to sort is rare.
+		s = slices.Clone(entries)
+		slices.SortFunc(s, byOffset)
+	}
 	var end int64
 	for i, e := range s {
 		if i > 0 && e.off == s[i-1].off && e.length == s[i-1].length && e.flags == s[i-1].flags {
