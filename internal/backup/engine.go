@@ -268,6 +268,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress, ref Fi
 	defer fh.stop()
 	batch := s.repo.NewBatch(ctx, 0)
 	var fps, prev []byte
+	lent := false // the pages come in the hasher's own blocks (a direct read): not copied to it
 	if src.sqlite && s.pages != nil {
 		fps = make([]byte, 0, cap(e.Chunks)*fingerprintLen)
 		if parent != "" && ref.SQLite {
@@ -295,7 +296,7 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress, ref Fi
 				return err
 			}
 		}
-		if src.sqlite {
+		if src.sqlite && !lent {
 			fh.Write(c.Data) // CDC chunks are hashed as they are read, below
 		}
 		e.Chunks = append(e.Chunks, ChunkRef{ID: id, Len: int64(len(c.Data))})
@@ -305,7 +306,8 @@ func (s *Service) storeFile(ctx context.Context, src source, p *progress, ref Fi
 	}
 	var err error
 	if src.sqlite {
-		err = chunk.SQLiteLivePages(ctx, src.abs, !s.sameAsDatabase(src.abs), put)
+		err = chunk.SQLiteLivePagesTo(ctx, src.abs, !s.sameAsDatabase(src.abs), chunk.PageSink{Page: put,
+			Get: func() []byte { lent = true; return fh.buffer() }, Done: fh.sendBuffer})
 	} else {
 		err = chunk.CDC(io.TeeReader(f, fh), put)
 	}
@@ -374,6 +376,19 @@ func (h *fileHasher) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// buffer starts a block for the caller to fill (chunk.PageSink.Get): the next sendBuffer hands
+// it to the goroutines, with no copy of its bytes. Not to be mixed with Write.
+func (h *fileHasher) buffer() []byte {
+	h.cur = h.block()
+	return h.cur.b[:0]
+}
+
+// sendBuffer hands the block buffer returned, filled with b (chunk.PageSink.Done).
+func (h *fileHasher) sendBuffer(b []byte) {
+	h.cur.b = b
+	h.send()
 }
 
 // block returns an empty block: a free one, a new one from the pool, or the next one the

@@ -48,3 +48,36 @@ func TestFileHasher(t *testing.T) {
 		}
 	}
 }
+
+// TestFileHasherBuffers: blocks lent to the caller (buffer, sendBuffer), filled in full or in
+// part, more of them than the hasher owns, sum to crypto/sha256 and crypto/md5 of the bytes
+// written into them; a buffer taken and never sent adds nothing.
+func TestFileHasherBuffers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	data := make([]byte, (fileHashBlocks+3)*fileHashBlock+4321)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	for _, fill := range []int{fileHashBlock, fileHashBlock / 2, 4096} {
+		for _, size := range []int{0, 100, fileHashBlock, len(data)} {
+			h := newFileHasher(true)
+			for p := data[:size]; len(p) > 0; {
+				b := h.buffer()
+				if len(b) != 0 || cap(b) < fileHashBlock {
+					t.Fatalf("buffer of length %d, capacity %d", len(b), cap(b))
+				}
+				n := copy(b[:min(fill, cap(b))], p)
+				h.sendBuffer(b[:n])
+				p = p[n:]
+			}
+			// A buffer taken and filled, then abandoned (a read that failed).
+			b := h.buffer()
+			copy(b[:cap(b)], data)
+			gotSHA, gotMD5 := h.sums()
+			wantSHA, wantMD5 := sha256.Sum256(data[:size]), md5.Sum(data[:size])
+			if gotSHA != hex.EncodeToString(wantSHA[:]) || gotMD5 != hex.EncodeToString(wantMD5[:]) {
+				t.Fatalf("fills of %d, %d bytes: sums %s %s, want %x %x", fill, size, gotSHA, gotMD5, wantSHA, wantMD5)
+			}
+		}
+	}
+}

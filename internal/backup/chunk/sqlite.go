@@ -193,8 +193,29 @@ func (r *pageReader) Close() error {
 // sqlite_dbpage. direct must be false for a database this process also has open through another
 // connection: the extra file descriptor, once closed, would drop that connection's POSIX locks.
 func SQLiteLivePages(ctx context.Context, path string, direct bool, fn func(Chunk) error) error {
+	return SQLiteLivePagesTo(ctx, path, direct, PageSink{Page: fn})
+}
+
+// PageSink receives the pages SQLiteLivePagesTo reads.
+type PageSink struct {
+	// Page is called with each page, in order; its Data is valid until it returns, unless the
+	// page is in a buffer from Get (below).
+	Page func(Chunk) error
+	// Get and Done, when both set, lend the buffers of a direct read (see SQLiteLivePages):
+	// Get returns an empty buffer whose capacity is a multiple of 64 KiB, the file is read
+	// into it, Page sees its pages, and Done takes the buffer back with what was read, then
+	// the caller's. The caller can keep a direct read's bytes that way without copying them.
+	// Get is called before the first page of a direct read, and never for a read through
+	// sqlite_dbpage.
+	Get  func() []byte
+	Done func([]byte)
+}
+
+// SQLiteLivePagesTo is SQLiteLivePages with the direct read's buffers lent by sink.
+func SQLiteLivePagesTo(ctx context.Context, path string, direct bool, sink PageSink) error {
+	fn := sink.Page
 	if direct {
-		if done, err := sqliteFilePages(ctx, path, fn); done || err != nil {
+		if done, err := sqliteFilePages(ctx, path, sink); done || err != nil {
 			return err
 		}
 	}
@@ -230,7 +251,7 @@ var directReads atomic.Int64
 // sqliteFilePages is SQLiteLivePages' direct read: it reports done = false, having called fn
 // for no page, when the snapshot needs pages from the WAL (or the file is shorter than the
 // snapshot), for the caller to read through sqlite_dbpage instead.
-func sqliteFilePages(ctx context.Context, path string, fn func(Chunk) error) (done bool, err error) {
+func sqliteFilePages(ctx context.Context, path string, sink PageSink) (done bool, err error) {
 	db, st, err := openLive(ctx, path)
 	if err != nil {
 		return false, err
@@ -309,22 +330,31 @@ func sqliteFilePages(ctx context.Context, path string, fn func(Chunk) error) (do
 		return false, nil
 	}
 	directReads.Add(1)
-	bufp := fileBlocks.Get().(*[]byte)
-	defer fileBlocks.Put(bufp)
-	buf := (*bufp)[:len(*bufp)/int(pageSize)*int(pageSize)]
+	get, put := sink.Get, sink.Done
+	if get == nil || put == nil {
+		bufp := fileBlocks.Get().(*[]byte)
+		defer fileBlocks.Put(bufp)
+		get, put = func() []byte { return (*bufp)[:0] }, func([]byte) {}
+	}
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {
 			return true, err
+		}
+		buf := get()
+		buf = buf[:cap(buf)/int(pageSize)*int(pageSize)]
+		if len(buf) == 0 {
+			return true, fmt.Errorf("read sqlite %s: a buffer of %d bytes for pages of %d", path, cap(buf), pageSize)
 		}
 		n := min(int64(len(buf)), size-off)
 		if _, err := f.ReadAt(buf[:n], off); err != nil {
 			return true, fmt.Errorf("read sqlite %s: %w", path, err)
 		}
 		for p := int64(0); p < n; p += pageSize {
-			if err := fn(Chunk{Offset: off + p, Data: buf[p : p+pageSize]}); err != nil {
+			if err := sink.Page(Chunk{Offset: off + p, Data: buf[p : p+pageSize : p+pageSize]}); err != nil {
 				return true, err
 			}
 		}
+		put(buf[:n])
 		off += n
 	}
 	return true, nil

@@ -446,3 +446,68 @@ func closedBlobDB(t *testing.T, wal bool) string {
 	db.Close() // the last connection: the WAL is checkpointed and removed
 	return src
 }
+
+// TestSQLiteLivePagesToBuffers: a direct read goes into the buffers the sink lends, every byte
+// of the file once, the pages pointing into them; a read through sqlite_dbpage (pages in the
+// WAL) never asks for one; a buffer too small for a page is an error.
+func TestSQLiteLivePagesToBuffers(t *testing.T) {
+	ctx := t.Context()
+	src := closedBlobDB(t, false)
+	want, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks, pages []byte
+	var lent []byte
+	gets := 0
+	sink := PageSink{
+		Page: func(c Chunk) error {
+			if int64(len(pages)) != c.Offset {
+				return fmt.Errorf("page at %d, want %d", c.Offset, len(pages))
+			}
+			pages = append(pages, c.Data...)
+			return nil
+		},
+		Get: func() []byte {
+			gets++
+			lent = make([]byte, 0, 64<<10)
+			return lent
+		},
+		Done: func(b []byte) {
+			if len(b) == 0 || &b[0] != &lent[:1][0] {
+				t.Error("Done got a buffer that Get did not lend")
+			}
+			blocks = append(blocks, b...)
+		},
+	}
+	if err := SQLiteLivePagesTo(ctx, src, true, sink); err != nil {
+		t.Fatal(err)
+	}
+	if gets < 2 || !bytes.Equal(blocks, want) || !bytes.Equal(pages, want) {
+		t.Fatalf("%d buffers, %d bytes in them and %d in pages, file %d", gets, len(blocks), len(pages), len(want))
+	}
+
+	// Pages in the WAL: read through sqlite_dbpage, no buffer asked for.
+	wsrc := closedBlobDB(t, true)
+	w := openSQLite(t, wsrc, 0, false)
+	if _, err := w.Exec("PRAGMA wal_autocheckpoint=0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Exec("UPDATE blobs SET data = randomblob(100)"); err != nil {
+		t.Fatal(err)
+	}
+	gets, pages = 0, nil
+	if err := SQLiteLivePagesTo(ctx, wsrc, true, sink); err != nil {
+		t.Fatal(err)
+	}
+	if gets != 0 || len(pages) == 0 {
+		t.Fatalf("WAL read: %d buffers asked for, %d bytes of pages", gets, len(pages))
+	}
+
+	// A buffer smaller than a page.
+	small := sink
+	small.Get = func() []byte { return make([]byte, 0, 100) }
+	if err := SQLiteLivePagesTo(ctx, src, true, small); err == nil {
+		t.Fatal("a buffer smaller than a page accepted")
+	}
+}
