@@ -59,7 +59,7 @@ func openPageCache(dir string) (*pageCache, error) {
 	key, err := os.ReadFile(keyPath)
 	if err != nil || len(key) != 32 {
 		// A new key makes every entry (fingerprinted under the old one) unusable: remove them.
-		if err := clearPageCache(dir); err != nil {
+		if err := keepEntries(dir, nil); err != nil {
 			return nil, err
 		}
 		key = make([]byte, 32)
@@ -84,22 +84,6 @@ func openPageCache(dir string) (*pageCache, error) {
 	sum := sha256.Sum256(append([]byte("painel page cache key id\x00"), key...))
 	copy(c.keyID[:], sum[:])
 	return c, nil
-}
-
-// clearPageCache removes every entry in dir.
-func clearPageCache(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".pfp") {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // fingerprint appends page's fingerprint to dst.
@@ -180,8 +164,12 @@ func (c *pageCache) save(id string, e FileEntry, fps []byte) error {
 }
 
 // keep removes the entries of every backup not in ids, and leftover temporary files.
-func (c *pageCache) keep(ids map[string]bool) error {
-	ents, err := os.ReadDir(c.dir)
+func (c *pageCache) keep(ids map[string]bool) error { return keepEntries(c.dir, ids) }
+
+// keepEntries removes from dir the entries of every backup not in ids (all of them for nil),
+// and leftover temporary files.
+func keepEntries(dir string, ids map[string]bool) error {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
@@ -192,7 +180,7 @@ func (c *pageCache) keep(ids map[string]bool) error {
 			id = name[:i]
 		}
 		if strings.HasSuffix(name, ".tmp") || (strings.HasSuffix(name, ".pfp") && !ids[id]) {
-			if err := os.Remove(filepath.Join(c.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 		}
