@@ -905,12 +905,19 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			os.Remove(tmp.Name())
 		}
 	}()
-	// The chunks come in order from ReadOrderedSum (each frame read and decoded once, on all
-	// cores, a few frames ahead), in runs written with writev straight from the frames they
-	// were decoded into: no copy of the data on the way. It checks the whole file's SHA-256
-	// as it goes (which covers every chunk); chunks read beforehand (pre) were checked one by
-	// one, and the file's SHA-256 is checked here.
-	var total int64
+	// The chunks come in order from ReadOrderedUnchecked (each frame read and decoded once, on
+	// all cores, a few frames ahead), in runs written with writev straight from the frames
+	// they were decoded into: no copy of the data on the way. The whole file's SHA-256 (which
+	// covers every chunk) is taken from the file itself, read back as it is written (see
+	// hashWritten), and checked after the writing, while a SQLite file's integrity check
+	// runs. Chunks read beforehand (pre) were checked one by one, and the file's SHA-256 is
+	// checked here.
+	var (
+		total int64
+		wh    *writtenHash
+		want  [sha256.Size]byte
+		ids   []repo.ID
+	)
 	write := func(first int, data [][]byte) error {
 		n := int64(0)
 		for k, d := range data {
@@ -924,6 +931,9 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 		}
 		total += n
 		p.read.Add(n)
+		if wh != nil {
+			wh.advance(total, false)
+		}
 		return nil
 	}
 	if pre != nil {
@@ -941,17 +951,25 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 			return fmt.Errorf("%w: SHA-256 %s, esperado %s", repo.ErrCorrupt, sum, f.SHA256)
 		}
 	} else {
-		want, err := hex.DecodeString(f.SHA256)
-		if err != nil || len(want) != sha256.Size {
+		b, err := hex.DecodeString(f.SHA256)
+		if err != nil || len(b) != sha256.Size {
 			return fmt.Errorf("%w: SHA-256 inválido no manifesto: %q", repo.ErrCorrupt, f.SHA256)
 		}
-		ids := make([]repo.ID, len(f.Chunks))
+		want = [sha256.Size]byte(b)
+		ids = make([]repo.ID, len(f.Chunks))
 		for i, c := range f.Chunks {
 			ids[i] = c.ID
 		}
-		if err := s.repo.ReadOrderedSum(ctx, ids, [sha256.Size]byte(want), write); err != nil {
+		hctx, stop := context.WithCancel(ctx)
+		wh = hashWritten(hctx, tmp)
+		defer func() {
+			stop()
+			<-wh.done // the file is not closed under the hash's reads
+		}()
+		if err := s.repo.ReadOrderedUnchecked(ctx, ids, write); err != nil {
 			return err
 		}
+		wh.advance(total, true)
 	}
 	if total != f.Size {
 		return fmt.Errorf("%w: os blocos somam %d bytes, o arquivo tem %d", repo.ErrCorrupt, total, f.Size)
@@ -974,11 +992,24 @@ func (s *Service) restoreFile(ctx context.Context, f FileEntry, target, check st
 	if err := tmp.Chmod(fs.FileMode(f.Mode) & 0o777); err != nil {
 		return err
 	}
+	var checkErr error
 	if f.SQLite {
-		// Opened by name, read-only: it sees the bytes written, synced or not.
-		if err := sqliteIntegrity(ctx, tmp.Name(), check); err != nil {
+		// Opened by name, read-only: it sees the bytes written, synced or not. SQLite reads a
+		// damaged file safely (that is what the check is for); a damaged chunk is still
+		// reported as such, by the hash, before the check's verdict.
+		checkErr = sqliteIntegrity(ctx, tmp.Name(), check)
+	}
+	if wh != nil {
+		got, err := wh.result()
+		if err != nil {
 			return err
 		}
+		if got != want {
+			return s.repo.SumMismatch(ctx, ids, got, want)
+		}
+	}
+	if checkErr != nil {
+		return checkErr
 	}
 	if synced != nil {
 		serr := <-synced

@@ -318,7 +318,8 @@ func TestRoundTripPostgres(t *testing.T) { roundTrip(t, testenv.FreshPostgresURL
 func TestCorruptionDetected(t *testing.T) { corruptionDetected(t) }
 
 // TestCorruptionDetectedBigFile is TestCorruptionDetected with the file restored as a big one
-// (read by ReadOrderedSum, checked as a whole) rather than in a group of small ones.
+// (read by ReadOrderedUnchecked, the file read back and checked as a whole) rather than in a
+// group of small ones.
 func TestCorruptionDetectedBigFile(t *testing.T) {
 	old := restoreBigFile
 	restoreBigFile = 64 << 10

@@ -244,9 +244,9 @@ func checkFlip(t *testing.T, ctx context.Context, f *corruptFixture, kind, name 
 					t.Errorf("%s byte %d: ReadOrdered = %v (fn called: %v), want ErrCorrupt naming %s", name, pos, err, called, id)
 				}
 				// A chunk's ID is the SHA-256 of its data: the sum of a one-chunk read.
-				err = f.r.ReadOrderedSum(ctx, []ID{id}, id, func(int, [][]byte) error { return nil })
+				err = f.r.readOrderedSum(ctx, []ID{id}, id, func(int, [][]byte) error { return nil })
 				if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), id.String()) {
-					t.Errorf("%s byte %d: ReadOrderedSum = %v, want ErrCorrupt naming %s", name, pos, err, id)
+					t.Errorf("%s byte %d: readOrderedSum = %v, want ErrCorrupt naming %s", name, pos, err, id)
 				}
 				rep, _ := f.r.Verify(ctx, true)
 				if !hasProblem(rep, id.String(), name) {

@@ -14,8 +14,9 @@
 // and it is invisible to every other Repo. Restore reads chunks with Get or,
 // faster for many chunks, GetMany/GetManyAt (any order) or ReadOrdered (a
 // file's chunks in order, each frame decoded once); all check every chunk's
-// SHA-256. ReadOrderedSum checks instead the SHA-256 of the whole (a file's,
-// which covers each chunk) and names the damaged chunk when that fails.
+// SHA-256. ReadOrderedUnchecked leaves that to the caller's SHA-256 of the
+// whole (a file's, which covers each chunk); SumMismatch names the damaged
+// chunk when that fails.
 // Verify(readData) checks the whole store, VerifyChunks the chunks of one
 // backup; Prune(keep) removes what no backup needs. Open tolerates damaged
 // index objects (Verify reports them, RebuildIndex repairs them from the

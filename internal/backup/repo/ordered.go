@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,45 +34,35 @@ func (r *Repo) ReadOrdered(ctx context.Context, ids []ID, fn func(first int, dat
 	return r.readOrdered(ctx, ids, true, fn)
 }
 
-// ReadOrderedSum is ReadOrdered for a caller that knows the SHA-256 of the chunks' data
-// put end to end (a file's, from its manifest): instead of hashing each chunk, it hashes
-// the whole as fn gets it, once, and returns nil only if that is sum. A file's hash covers
-// every byte of every chunk in its place, so the check is as strong as the chunks' own (and
-// stronger: a wrong chunk list fails it too), for one pass of SHA-256 on fn's goroutine
-// instead of one more on the workers'. On a mismatch it reads the chunks again, each one
-// checked, to name the damaged one (ErrCorrupt either way).
+// ReadOrderedUnchecked is ReadOrdered for a caller that knows the SHA-256 of the chunks' data
+// put end to end (a file's, from its manifest) and checks that instead: the chunks are not
+// hashed one by one. A file's hash covers every byte of every chunk in its place, so the
+// check is as strong as the chunks' own (and stronger: a wrong chunk list fails it too), for
+// one pass of SHA-256 where the caller likes (a restore hashes the file it wrote, read back
+// as it is written) instead of one more on the workers'. When the sum is not the one
+// expected, the caller calls SumMismatch, which names the damaged chunk.
 //
-// The price: fn may have seen damaged data when ReadOrderedSum fails, so what fn writes must
-// stay tentative until it returns nil (a restore writes to a temporary file). Each frame's
-// bounds are still checked before fn gets a chunk of it, and a compressed or encrypted
-// frame that fails to decode is an error as in ReadOrdered.
-func (r *Repo) ReadOrderedSum(ctx context.Context, ids []ID, sum [32]byte, fn func(first int, data [][]byte) error) error {
-	h := sha256.New()
-	err := r.readOrdered(ctx, ids, false, func(first int, data [][]byte) error {
-		if err := fn(first, data); err != nil {
-			return err
-		}
-		for _, d := range data {
-			h.Write(d)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var got [32]byte
-	h.Sum(got[:0])
-	if got == sum {
-		return nil
-	}
+// The price: fn may have seen damaged data, so what fn writes must stay tentative until the
+// sum is checked (a restore writes to a temporary file). Each frame's bounds are still
+// checked before fn gets a chunk of it, and a compressed or encrypted frame that fails to
+// decode is an error as in ReadOrdered.
+func (r *Repo) ReadOrderedUnchecked(ctx context.Context, ids []ID, fn func(first int, data [][]byte) error) error {
+	return r.readOrdered(ctx, ids, false, fn)
+}
+
+// SumMismatch is the error for chunks ids whose data end to end hashed to got instead of
+// want: it reads them again, each one checked, and returns the error naming the first
+// damaged one, or, if every chunk is intact (the list itself is wrong), one saying so. It
+// always wraps ErrCorrupt unless ctx ends or the storage fails first.
+func (r *Repo) SumMismatch(ctx context.Context, ids []ID, got, want [32]byte) error {
 	if err := r.readOrdered(ctx, ids, true, func(int, [][]byte) error { return nil }); err != nil {
 		return err
 	}
-	return corruptf("the SHA-256 of the %d chunks end to end is %x, want %x", len(ids), got, sum)
+	return corruptf("the SHA-256 of the %d chunks end to end is %x, want %x", len(ids), got, want)
 }
 
 // readOrdered is ReadOrdered; with check false the chunks' SHA-256 is left to the caller
-// (ReadOrderedSum).
+// (ReadOrderedUnchecked).
 func (r *Repo) readOrdered(ctx context.Context, ids []ID, check bool, fn func(first int, data [][]byte) error) error {
 	plan, err := r.planOrdered(ids)
 	if err != nil {

@@ -138,7 +138,7 @@ func TestReadOrdered(t *testing.T) {
 		if next != len(ids) || runs < len(ids)*4096/orderedRunBytes {
 			t.Fatalf("%d chunks in %d runs, want %d chunks", next, runs, len(ids))
 		}
-		// ReadOrderedSum: the same runs, checked as a whole against the data's SHA-256.
+		// ReadOrderedUnchecked, the whole checked as a restore does: the same runs, checked as a whole against the data's SHA-256.
 		h := sha256.New()
 		for _, id := range ids {
 			h.Write(data[id])
@@ -146,9 +146,9 @@ func TestReadOrdered(t *testing.T) {
 		var sum [32]byte
 		h.Sum(sum[:0])
 		var got bytes.Buffer
-		if err := r.ReadOrderedSum(ctx, ids, sum, func(first int, run [][]byte) error {
+		if err := r.readOrderedSum(ctx, ids, sum, func(first int, run [][]byte) error {
 			if first != got.Len()/4096 {
-				t.Fatalf("ReadOrderedSum: run starts at %d, want %d", first, got.Len()/4096)
+				t.Fatalf("readOrderedSum: run starts at %d, want %d", first, got.Len()/4096)
 			}
 			for _, d := range run {
 				got.Write(d)
@@ -158,7 +158,7 @@ func TestReadOrdered(t *testing.T) {
 			t.Fatal(err)
 		}
 		if sha256.Sum256(got.Bytes()) != sum {
-			t.Fatal("ReadOrderedSum: fn got other data")
+			t.Fatal("readOrderedSum: fn got other data")
 		}
 		// Nothing asked: fn is not called.
 		if err := r.ReadOrdered(ctx, nil, func(int, [][]byte) error { t.Fatal("fn called"); return nil }); err != nil {
@@ -217,7 +217,7 @@ func TestReadOrderedErrors(t *testing.T) {
 	}
 }
 
-// TestReadOrderedSum: the whole is checked against the sum, and a failure names the damaged
+// TestReadOrderedSum: ReadOrderedUnchecked and SumMismatch as a restore uses them: the whole is checked against the sum, and a failure names the damaged
 // chunk, also where the damage is in a frame stored as it is (nothing but the hash sees it).
 func TestReadOrderedSum(t *testing.T) {
 	ctx := context.Background()
@@ -232,7 +232,7 @@ func TestReadOrderedSum(t *testing.T) {
 	h.Sum(sum[:0])
 	read := func(sum [32]byte) (int, error) {
 		n := 0
-		err := r.ReadOrderedSum(ctx, ids, sum, func(first int, got [][]byte) error {
+		err := r.readOrderedSum(ctx, ids, sum, func(first int, got [][]byte) error {
 			n = first + len(got)
 			return nil
 		})
@@ -250,12 +250,12 @@ func TestReadOrderedSum(t *testing.T) {
 	}
 
 	missing := Hash([]byte("stored nowhere"))
-	err := r.ReadOrderedSum(ctx, []ID{ids[0], missing}, sum, func(int, [][]byte) error { t.Fatal("fn called"); return nil })
+	err := r.readOrderedSum(ctx, []ID{ids[0], missing}, sum, func(int, [][]byte) error { t.Fatal("fn called"); return nil })
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing chunk: %v, want ErrNotFound", err)
 	}
 	stop := errors.New("stop")
-	if err := r.ReadOrderedSum(ctx, ids, sum, func(int, [][]byte) error { return stop }); !errors.Is(err, stop) {
+	if err := r.readOrderedSum(ctx, ids, sum, func(int, [][]byte) error { return stop }); !errors.Is(err, stop) {
 		t.Fatalf("fn failing: %v", err)
 	}
 
@@ -280,4 +280,28 @@ func TestReadOrderedSum(t *testing.T) {
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), victim.String()) || n != len(ids) {
 		t.Fatalf("damaged page: %v after %d chunks, want ErrCorrupt naming %s", err, n, victim)
 	}
+}
+
+// readOrderedSum is how a restore uses ReadOrderedUnchecked: the whole hashed as fn gets it,
+// SumMismatch when that is not sum.
+func (r *Repo) readOrderedSum(ctx context.Context, ids []ID, sum [32]byte, fn func(first int, data [][]byte) error) error {
+	h := sha256.New()
+	err := r.ReadOrderedUnchecked(ctx, ids, func(first int, data [][]byte) error {
+		if err := fn(first, data); err != nil {
+			return err
+		}
+		for _, d := range data {
+			h.Write(d)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var got [32]byte
+	h.Sum(got[:0])
+	if got == sum {
+		return nil
+	}
+	return r.SumMismatch(ctx, ids, got, sum)
 }
