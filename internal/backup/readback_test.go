@@ -12,7 +12,7 @@ import (
 )
 
 // TestWrittenHash: the hash is that of the file's bytes as written, piece by piece, whatever
-// the sizes of the pieces; a byte that differs on disk from what was meant changes it; it
+// the sizes of the pieces and however far it trails the writer; a byte that differs on disk from what was meant changes it; it
 // ends with the context, and with an error when the file cannot be read.
 func TestWrittenHash(t *testing.T) {
 	data := bytes.Repeat([]byte("painel universal backup "), 200_000) // 4.8 MB: several reads
@@ -24,9 +24,14 @@ func TestWrittenHash(t *testing.T) {
 		t.Cleanup(func() { f.Close() })
 		return f
 	}
-	for _, piece := range []int{1, 4096, 1 << 20, 3<<20 + 17, len(data)} {
+	for _, c := range []struct{ piece, lag int }{{1, 0}, {4096, 0}, {1 << 20, 0}, {1 << 20, 2 << 20},
+		{3<<20 + 17, 1}, {len(data), 0}, {4096, 1 << 30}} {
+		piece := c.piece
 		f := open(t)
+		old := hashLag
+		hashLag = int64(c.lag) // 0: read as soon as written; 1 GiB: once it is all written
 		w := hashWritten(context.Background(), f)
+		hashLag = old
 		for at := 0; at < len(data); at += piece {
 			end := min(at+piece, len(data))
 			if _, err := f.WriteAt(data[at:end], int64(at)); err != nil {
@@ -43,7 +48,7 @@ func TestWrittenHash(t *testing.T) {
 		w.advance(int64(len(data)), true)
 		got, err := w.result()
 		if err != nil || got != sha256.Sum256(data) {
-			t.Fatalf("pieces of %d: %x, %v; want %x", piece, got, err, sha256.Sum256(data))
+			t.Fatalf("pieces of %d, lag %d: %x, %v; want %x", piece, c.lag, got, err, sha256.Sum256(data))
 		}
 	}
 

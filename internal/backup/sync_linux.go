@@ -17,3 +17,12 @@ func syncTree(dir string) error {
 	defer f.Close()
 	return unix.Syncfs(int(f.Fd()))
 }
+
+// memoryTotal is the machine's memory in bytes (0 if unknown).
+func memoryTotal() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 0
+	}
+	return int64(si.Totalram) * int64(max(si.Unit, 1))
+}
