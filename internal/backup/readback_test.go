@@ -12,8 +12,9 @@ import (
 )
 
 // TestWrittenHash: the hash is that of the file's bytes as written, piece by piece, whatever
-// the sizes of the pieces and however far it trails the writer; a byte that differs on disk from what was meant changes it; it
-// ends with the context, and with an error when the file cannot be read.
+// the sizes of the pieces and however far it trails the writer; a byte that differs on disk
+// from what was meant changes it; it ends with the context, and with an error when the file
+// cannot be read.
 func TestWrittenHash(t *testing.T) {
 	data := bytes.Repeat([]byte("painel universal backup "), 200_000) // 4.8 MB: several reads
 	open := func(t *testing.T) *os.File {
